@@ -1,0 +1,58 @@
+import type { Scope } from '#shared/model/principal.ts';
+import type { Face } from '#shared/http/faces.ts';
+
+/**
+ * THE route table. CDK deploys one function per handler module and one HTTP
+ * API route per row; the local gateway serves exactly these rows. Adding an
+ * endpoint is one row here plus one handler file under functions/.
+ */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  method: Method;
+  /** API Gateway path syntax: `{id}` for a segment. */
+  path: string;
+  /** Module under functions/ without extension, exporting `handler`. */
+  handler: string;
+  face: Face;
+  scopes: Scope[];
+  /** false: no API key needed (health checks, the OpenAPI document). */
+  auth?: false;
+  /** Extra grants the handler needs beyond table and bucket access. */
+  needs?: ('sfn' | 'scheduler')[];
+}
+
+const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
+  method,
+  path: `/v1${path}`,
+  handler: `v1/${handler}`,
+  face: 'native',
+  scopes,
+  ...extra,
+});
+
+export const routes: Route[] = [
+  v1('GET', '/health', 'health', [], { auth: false }),
+  v1('GET', '/openapi.json', 'openapi', [], { auth: false }),
+
+  v1('POST', '/solutions', 'solutions-create', ['admin']),
+  v1('GET', '/solutions', 'solutions-list', ['admin']),
+  v1('POST', '/keys', 'keys-create', ['admin']),
+  v1('GET', '/keys', 'keys-list', ['admin']),
+  v1('DELETE', '/keys/{keyId}', 'keys-delete', ['admin']),
+
+  v1('POST', '/streams', 'streams-create', ['streams:write']),
+  v1('GET', '/streams', 'streams-list', ['streams:read']),
+  v1('GET', '/streams/{id}', 'streams-get', ['streams:read']),
+  v1('PUT', '/streams/{id}', 'streams-put', ['streams:write']),
+  v1('PATCH', '/streams/{id}', 'streams-patch', ['streams:write']),
+  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
+];
+
+export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+const byKey = new Map(routes.map((route) => [routeKey(route), route]));
+
+export function routeByKey(key: string): Route | undefined {
+  return byKey.get(key);
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { httpHandler } from '#shared/http/handler.ts';
+import { pageQuery } from '#shared/http/query.ts';
+import { ok } from '#shared/http/reply.ts';
+import { listKeys } from '#shared/store/keys.ts';
+
+const query = pageQuery.extend({ solutionId: z.string().optional() });
+
+export const handler = httpHandler(async (request) => {
+  const { limit, cursor, solutionId } = request.queryAs(query);
+  const page = await listKeys(solutionId ?? request.principal.solutionId, limit, cursor);
+  return ok({
+    items: page.items.map(({ id, name, scopes, solutionId, createdAt }) => ({ id, name, scopes, solutionId, createdAt })),
+    nextCursor: page.nextCursor,
+  });
+});

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { httpHandler } from '#shared/http/handler.ts';
+import { created } from '#shared/http/reply.ts';
+import { createSolution } from '#shared/services/solutions.ts';
+
+const body = z.object({ name: z.string().trim().min(1).max(128) });
+
+export const handler = httpHandler(
+  async (request) => {
+    const { name } = request.json(body);
+    return created(await createSolution(name));
+  },
+  { idempotent: true },
+);

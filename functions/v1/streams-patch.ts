@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { httpHandler } from '#shared/http/handler.ts';
+import { ok, etagOf } from '#shared/http/reply.ts';
+import { namespaceName, streamName, updateStream } from '#shared/services/streams.ts';
+import { mergePatch } from '#shared/model/merge-patch.ts';
+import { streamJson } from './shapes.ts';
+
+const body = z.strictObject({
+  name: streamName.optional(),
+  namespace: namespaceName.optional(),
+  description: z.string().max(4096).optional(),
+  definition: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** PATCH is a JSON merge patch (RFC 7386) of name, namespace, description and definition. */
+export const handler = httpHandler(async (request) => {
+  const patch = request.json(body);
+  const stream = await updateStream(
+    request.principal,
+    request.params.id,
+    (current) => ({
+      name: patch.name,
+      namespace: patch.namespace,
+      description: patch.description,
+      definition: patch.definition === undefined ? undefined : mergePatch(current.definition, patch.definition),
+    }),
+    request.ifMatch(),
+  );
+  return ok(streamJson(stream, request.baseUrl), { etag: etagOf(stream.revision) });
+});

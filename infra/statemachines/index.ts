@@ -1,0 +1,15 @@
+/**
+ * The state machines: one ASL file each, with `${...}` substitutions. CDK
+ * deploys them with DefinitionBody.fromFile + definitionSubstitutions; the
+ * local runtime loads the same files and maps each `*FunctionArn` substitution
+ * to the handler module under functions/ that implements the task.
+ */
+export interface StateMachineSpec {
+  /** Logical name; the env var `${NAME}_STATE_MACHINE_ARN` carries its ARN to handlers. */
+  name: string;
+  file: string;
+  /** Substitution name -> handler module (under functions/). */
+  tasks: Record<string, string>;
+}
+
+export const stateMachines: StateMachineSpec[] = [];

@@ -1,0 +1,157 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { routeByKey, type Route } from '#functions/routes.ts';
+import { SluiceError, invalid, preconditionFailed, tooLarge, unauthorized, forbidden } from '../model/errors.ts';
+import { hasScopes, type Principal } from '../model/principal.ts';
+import { errorBody, type Face } from './faces.ts';
+import { logger } from './logger.ts';
+import type { Reply } from './reply.ts';
+import { parseWith } from '../model/validation.ts';
+import { withIdempotency } from './idempotency.ts';
+
+/** Inline bodies above this are refused with 413 (API.md "Bodies"). */
+export const MAX_INLINE_BODY = 5 * 1024 * 1024;
+
+export interface ApiRequest {
+  event: APIGatewayProxyEventV2;
+  route: Route;
+  requestId: string;
+  /** Present on every route that needs a key. */
+  principal: Principal;
+  params: Record<string, string>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  /** `https://host` of this API, for links in answers. */
+  baseUrl: string;
+  rawBody(): Buffer;
+  json<S extends z.ZodType>(schema: S): z.output<S>;
+  queryAs<S extends z.ZodType>(schema: S): z.output<S>;
+  paramsAs<S extends z.ZodType>(schema: S): z.output<S>;
+  /** The revision an If-Match header asks for, if any. */
+  ifMatch(): number | undefined;
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'etag, location, x-request-id',
+};
+
+function lowerHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
+  return out;
+}
+
+function principalOf(event: APIGatewayProxyEventV2): Principal | undefined {
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer?.lambda;
+  if (!context?.solutionId || !context.keyId) return undefined;
+  const scopes = typeof context.scopes === 'string' ? context.scopes.split(' ').filter(Boolean) : [];
+  return { keyId: String(context.keyId), solutionId: String(context.solutionId), scopes: scopes as Principal['scopes'] };
+}
+
+function buildRequest(event: APIGatewayProxyEventV2, route: Route): ApiRequest {
+  const headers = lowerHeaders(event.headers);
+  const requestId = event.requestContext?.requestId ?? 'local';
+  let body: Buffer | undefined;
+  const rawBody = () => {
+    body ??= event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+    if (body.length > MAX_INLINE_BODY) throw tooLarge(`the body is ${body.length} bytes; inline bodies are limited to ${MAX_INLINE_BODY} bytes`);
+    return body;
+  };
+  return {
+    event,
+    route,
+    requestId,
+    principal: principalOf(event)!,
+    params: (event.pathParameters ?? {}) as Record<string, string>,
+    query: event.queryStringParameters ?? {},
+    headers,
+    baseUrl: `${headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext?.domainName ?? headers.host ?? 'localhost'}`,
+    rawBody,
+    json(schema) {
+      const raw = rawBody();
+      if (raw.length === 0) return parseWith(schema, {}, 'the body');
+      let value: unknown;
+      try {
+        value = JSON.parse(raw.toString('utf8'));
+      } catch (error) {
+        throw invalid(`the body is not valid JSON: ${(error as Error).message}`);
+      }
+      return parseWith(schema, value, 'the body');
+    },
+    queryAs: (schema) => parseWith(schema, event.queryStringParameters ?? {}, 'the query'),
+    paramsAs: (schema) => parseWith(schema, event.pathParameters ?? {}, 'the path'),
+    ifMatch() {
+      const value = headers['if-match'];
+      if (value === undefined || value.trim() === '*') return undefined;
+      const match = /^(?:W\/)?"?(\d+)"?$/.exec(value.trim());
+      if (!match) throw preconditionFailed(`If-Match ${value} is not an ETag of this resource`);
+      return Number(match[1]);
+    },
+  };
+}
+
+function toResult(reply: Reply, requestId: string): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { ...CORS_HEADERS, 'x-request-id': requestId, ...reply.headers };
+  if (reply.body === undefined) return { statusCode: reply.status, headers };
+  if (Buffer.isBuffer(reply.body)) {
+    return { statusCode: reply.status, headers, body: reply.body.toString('base64'), isBase64Encoded: true };
+  }
+  if (typeof reply.body === 'string') return { statusCode: reply.status, headers, body: reply.body };
+  return {
+    statusCode: reply.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(reply.body),
+  };
+}
+
+function errorResult(error: unknown, face: Face, requestId: string): APIGatewayProxyStructuredResultV2 {
+  let known: SluiceError;
+  if (error instanceof SluiceError) {
+    known = error;
+    if (known.status >= 500) logger.error('request failed', { code: known.code, message: known.message });
+  } else {
+    // Never leak internals: log the stack, answer a generic 500.
+    logger.error('unexpected error', error as Error);
+    known = new SluiceError('internal', 'An internal error occurred; quote the requestId when reporting it');
+  }
+  return toResult({ status: known.status, body: errorBody(face, known, requestId) }, requestId);
+}
+
+export interface HandlerOptions {
+  /** POSTs that create or start something honour Idempotency-Key. */
+  idempotent?: boolean;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Wraps an endpoint: finds its route (face and scopes) by routeKey, checks the
+ * caller, builds the request, maps thrown SluiceErrors to the face's error body.
+ */
+export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options: HandlerOptions = {}): ApiHandler {
+  const base = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const route = routeByKey(event.routeKey);
+    const requestId = event.requestContext?.requestId ?? 'local';
+    const face: Face = route?.face ?? 'native';
+    try {
+      if (!route) throw new SluiceError('not_found', `no route ${event.routeKey}`);
+      const request = buildRequest(event, route);
+      if (route.auth !== false) {
+        if (!request.principal) throw unauthorized();
+        if (!hasScopes(request.principal, route.scopes)) {
+          throw forbidden(`this key lacks the scope ${route.scopes.join(' and ')} that ${route.method} ${route.path} needs`);
+        }
+      }
+      const reply = options.idempotent ? await withIdempotency(request, () => fn(request)) : await fn(request);
+      return toResult(reply, requestId);
+    } catch (error) {
+      return errorResult(error, face, requestId);
+    }
+  };
+  return middy(base).before(async (request) => {
+    logger.addContext(request.context);
+    logger.appendKeys({ routeKey: request.event.routeKey });
+  }) as unknown as ApiHandler;
+}

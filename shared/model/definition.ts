@@ -1,0 +1,234 @@
+import jsonata from 'jsonata';
+import { z } from 'zod';
+import { invalid, type ErrorDetail } from './errors.ts';
+import { issuesToDetails } from './validation.ts';
+
+/** The stream definition graph of API.md "Streams" and its validation. */
+
+const onError = z.enum(['skip', 'fail']).optional();
+const expression = z.string().min(1, 'an expression is required');
+const name = z.string().min(1).max(128);
+
+export const SOURCE_TYPES = ['http-collector', 'dataset-source', 'table-source', 's3-source'] as const;
+export const TRANSFORM_TYPES = ['filter', 'map', 'meter'] as const;
+export const SINK_TYPES = ['dataset', 'aggregation-store', 'table-sink', 'packet-sink'] as const;
+export const NODE_TYPES = [...SOURCE_TYPES, ...TRANSFORM_TYPES, ...SINK_TYPES] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+const tableSpec = z.strictObject({
+  name: z.string().min(1),
+  query: z.string().min(1).optional(),
+  operations: z.array(z.enum(['insert', 'update', 'delete'])).optional(),
+});
+
+/** Config schema per node type; unknown keys are refused so typos surface. */
+export const NODE_CONFIG = {
+  'http-collector': z.strictObject({
+    format: z.enum(['ndjson', 'csv', 'json', 'raw']).default('ndjson'),
+    columns: z.array(z.string().min(1)).optional(),
+    onError,
+  }),
+  'dataset-source': z.strictObject({ streamId: z.string().min(1).optional(), onError }),
+  'table-source': z
+    .strictObject({ connectionId: z.string().min(1), tables: z.array(tableSpec).min(1).optional(), query: z.string().min(1).optional(), onError })
+    .refine((c) => c.tables || c.query, { message: 'either tables or query is required' }),
+  's3-source': z.strictObject({
+    connectionId: z.string().min(1).optional(),
+    bucket: z.string().min(3).optional(),
+    prefix: z.string().default(''),
+    format: z.enum(['ndjson', 'csv']).default('ndjson'),
+    onError,
+  }),
+  filter: z.strictObject({ expression, onError }),
+  map: z.strictObject({ expression, onError }),
+  meter: z.strictObject({
+    groupBy: z.array(z.string().min(1)).default([]),
+    aggregates: z
+      .record(
+        z.string().min(1),
+        z
+          .strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.string().min(1).optional() })
+          .refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' }),
+      )
+      .refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' }),
+    onError,
+  }),
+  dataset: z
+    .strictObject({
+      updateMethod: z.enum(['APPEND', 'REPLACE', 'UPSERT']).default('APPEND'),
+      keyColumnNames: z.array(z.string().min(1)).optional(),
+      onError,
+    })
+    .refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
+      message: 'UPSERT needs keyColumnNames',
+      path: ['keyColumnNames'],
+    }),
+  'aggregation-store': z.strictObject({ onError }),
+  'table-sink': z.strictObject({
+    connectionId: z.string().min(1),
+    table: z.string().min(1).optional(),
+    createStructure: z.boolean().default(true),
+    truncateTarget: z.boolean().default(false),
+    onError,
+  }),
+  'packet-sink': z.strictObject({ streamId: z.string().min(1), onError }),
+} satisfies Record<NodeType, z.ZodType>;
+
+const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'node ids are 1 to 64 letters, digits, _ or -');
+
+const nodeSchema = z.object({
+  id: nodeId,
+  type: z.string(),
+  name: name.optional(),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** EventBridge Scheduler cron: six fields, minutes to year (e.g. `0 2 * * ? *`). */
+export const cronExpression = z
+  .string()
+  .regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year')
+  .refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character');
+
+export const definitionSchema = z.object({
+  mode: z.enum(['batch', 'continuous']).default('batch'),
+  nodes: z.array(nodeSchema).max(200).default([]),
+  edges: z.array(z.strictObject({ from: z.string(), to: z.string() })).max(1000).default([]),
+  nodeGroups: z.array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), nodes: z.array(z.string()) })).default([]),
+  settings: z
+    .object({
+      dataBundleSize: z.number().int().min(1).max(10_000).default(500),
+      reportingIntervals: z
+        .strictObject({ source: z.number().int().min(1).default(3), target: z.number().int().min(1).default(3) })
+        .default({ source: 3, target: 3 }),
+      limits: z
+        .strictObject({ numberOfEvents: z.number().int().min(0).default(0), elapsedTime: z.number().int().min(0).default(0) })
+        .default({ numberOfEvents: 0, elapsedTime: 0 }),
+    })
+    .default({ dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
+  schedule: z.strictObject({ cron: cronExpression, timezone: z.string().optional() }).nullable().optional(),
+});
+
+export type Definition = z.output<typeof definitionSchema>;
+export type DefinitionNode = Definition['nodes'][number];
+
+export const isSource = (type: string) => (SOURCE_TYPES as readonly string[]).includes(type);
+export const isSink = (type: string) => (SINK_TYPES as readonly string[]).includes(type);
+
+/**
+ * Validates a definition fully: shape, node configs per type, expressions,
+ * edges, acyclicity and reachability. Throws one 400 listing every problem.
+ */
+export function validateDefinition(input: unknown, prefix = 'definition'): Definition {
+  const parsed = definitionSchema.safeParse(input ?? {});
+  if (!parsed.success) throw definitionError(issuesToDetails(parsed.error.issues, prefix));
+  const definition = parsed.data;
+  const details: ErrorDetail[] = [];
+  const ids = new Map<string, DefinitionNode>();
+
+  definition.nodes.forEach((node, i) => {
+    const path = `${prefix}.nodes[${i}]`;
+    if (ids.has(node.id)) details.push({ path: `${path}.id`, message: `duplicate node id ${node.id}` });
+    ids.set(node.id, node);
+    if (!(NODE_TYPES as readonly string[]).includes(node.type)) {
+      details.push({ path: `${path}.type`, message: `unknown node type ${node.type}; known types: ${NODE_TYPES.join(', ')}` });
+      return;
+    }
+    const config = NODE_CONFIG[node.type as NodeType].safeParse(node.config);
+    if (!config.success) {
+      details.push(...issuesToDetails(config.error.issues, `${path}.config`));
+      return;
+    }
+    node.config = config.data as Record<string, unknown>;
+    if ((node.type === 'filter' || node.type === 'map') && typeof node.config.expression === 'string') {
+      try {
+        jsonata(node.config.expression);
+      } catch (error) {
+        details.push({ path: `${path}.config.expression`, message: `invalid JSONata: ${(error as Error).message}` });
+      }
+    }
+    if (node.type === 'aggregation-store' && !node.name) {
+      details.push({ path: `${path}.name`, message: 'an aggregation-store node needs a name (the store it writes)' });
+    }
+  });
+
+  const outgoing = new Map<string, string[]>();
+  const incoming = new Map<string, number>();
+  definition.edges.forEach((edge, i) => {
+    const path = `${prefix}.edges[${i}]`;
+    const from = ids.get(edge.from);
+    const to = ids.get(edge.to);
+    if (!from) details.push({ path: `${path}.from`, message: `no node ${edge.from}` });
+    if (!to) details.push({ path: `${path}.to`, message: `no node ${edge.to}` });
+    if (!from || !to) return;
+    if (isSink(from.type)) details.push({ path: `${path}.from`, message: `${edge.from} is a sink and cannot feed other nodes` });
+    if (isSource(to.type)) details.push({ path: `${path}.to`, message: `${edge.to} is a source and cannot take input` });
+    outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge.to]);
+    incoming.set(edge.to, (incoming.get(edge.to) ?? 0) + 1);
+  });
+
+  definition.nodeGroups.forEach((group, g) =>
+    group.nodes.forEach((member, i) => {
+      if (!ids.has(member)) details.push({ path: `${prefix}.nodeGroups[${g}].nodes[${i}]`, message: `no node ${member}` });
+    }),
+  );
+
+  const cycle = findCycle([...ids.keys()], outgoing);
+  if (cycle) details.push({ path: `${prefix}.edges`, message: `the graph has a cycle: ${cycle.join(' -> ')}` });
+
+  if (!cycle) {
+    const reachable = new Set<string>();
+    const visit = (id: string) => {
+      if (reachable.has(id)) return;
+      reachable.add(id);
+      for (const next of outgoing.get(id) ?? []) visit(next);
+    };
+    definition.nodes.filter((n) => isSource(n.type)).forEach((n) => visit(n.id));
+    definition.nodes.forEach((node, i) => {
+      if (isSink(node.type) && !reachable.has(node.id)) {
+        details.push({ path: `${prefix}.nodes[${i}]`, message: `sink ${node.id} is not reachable from any source` });
+      }
+    });
+  }
+
+  if (details.length > 0) throw definitionError(details);
+  return definition;
+}
+
+function definitionError(details: ErrorDetail[]) {
+  const first = details[0];
+  return invalid(`the definition is invalid: ${first.path}: ${first.message}`, details);
+}
+
+/** A cycle as a list of node ids, or undefined for a DAG (iterative DFS, three colours). */
+function findCycle(ids: string[], outgoing: Map<string, string[]>): string[] | undefined {
+  const colour = new Map<string, 'grey' | 'black'>();
+  for (const root of ids) {
+    if (colour.has(root)) continue;
+    const stack: { id: string; next: number }[] = [{ id: root, next: 0 }];
+    colour.set(root, 'grey');
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1];
+      const targets = outgoing.get(frame.id) ?? [];
+      if (frame.next >= targets.length) {
+        colour.set(frame.id, 'black');
+        stack.pop();
+        continue;
+      }
+      const target = targets[frame.next++];
+      if (colour.get(target) === 'grey') {
+        const path = stack.map((f) => f.id);
+        return [...path.slice(path.indexOf(target)), target];
+      }
+      if (!colour.has(target)) {
+        colour.set(target, 'grey');
+        stack.push({ id: target, next: 0 });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Names of nodes of a type: the "collectors", "meters" and "aggregation stores" of list filters. */
+export function nodeNames(definition: Definition, type: NodeType): string[] {
+  return definition.nodes.filter((n) => n.type === type && n.name).map((n) => n.name!);
+}

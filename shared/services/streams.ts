@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
+import { conflict, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
+import { newId } from '../model/ids.ts';
+import { isAdmin, type Principal } from '../model/principal.ts';
+import type { Page } from '../store/pagination.ts';
+import {
+  getStreamRecord,
+  insertStream,
+  listStreamRecords,
+  removeStream,
+  replaceStream,
+  type StreamRecord,
+} from '../store/streams.ts';
+
+/** Stream names are path segments in the MODE face, so no slashes. */
+export const streamName = z
+  .string()
+  .trim()
+  .min(1, 'name is required')
+  .max(128)
+  .regex(/^[^/\\?#]+$/, 'name cannot contain / \\ ? or #');
+export const namespaceName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, 'namespace is letters, digits, ., _ or -');
+
+export const streamInput = z.object({
+  name: streamName,
+  namespace: namespaceName.default('default'),
+  description: z.string().max(4096).default(''),
+  definition: z.unknown().optional(),
+});
+export type StreamInput = z.input<typeof streamInput>;
+
+/** A definition item stays far below DynamoDB's 400 KB item limit. */
+const MAX_DEFINITION_BYTES = 300 * 1024;
+
+function checkedDefinition(definition: unknown): Definition {
+  const validated = validateDefinition(definition ?? {});
+  const size = Buffer.byteLength(JSON.stringify(validated));
+  if (size > MAX_DEFINITION_BYTES) throw tooLarge(`the definition is ${size} bytes; at most ${MAX_DEFINITION_BYTES} are accepted`);
+  return validated;
+}
+
+/** The solution a call acts on: the key's own, or the one an admin names. */
+export function solutionFor(principal: Principal, requested?: string): string {
+  return requested && isAdmin(principal) ? requested : principal.solutionId;
+}
+
+/** Reads a stream of the caller's solution; another solution's stream does not exist for it. */
+export async function getStream(principal: Principal, id: string): Promise<StreamRecord> {
+  const stream = await getStreamRecord(id);
+  if (!stream || (stream.solutionId !== principal.solutionId && !isAdmin(principal))) throw notFound(`stream ${id}`);
+  return stream;
+}
+
+export async function createStream(
+  principal: Principal,
+  input: z.output<typeof streamInput>,
+  options: { solutionId?: string; faces?: Record<string, unknown> } = {},
+): Promise<StreamRecord> {
+  const now = new Date().toISOString();
+  const stream: StreamRecord = {
+    id: newId('stream'),
+    solutionId: solutionFor(principal, options.solutionId),
+    namespace: input.namespace,
+    name: input.name,
+    description: input.description,
+    definition: checkedDefinition(input.definition),
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+    deployment: null,
+    activeRun: null,
+    tagCount: 0,
+    faces: options.faces,
+  };
+  if (!(await insertStream(stream))) {
+    throw conflict(`a stream named ${input.name} already exists in namespace ${input.namespace}`);
+  }
+  return stream;
+}
+
+export interface StreamChanges {
+  name?: string;
+  namespace?: string;
+  description?: string;
+  definition?: unknown;
+  faces?: Record<string, unknown>;
+}
+
+/**
+ * Applies changes as a new autosaved revision. With If-Match the write is
+ * refused (412) unless the stream is still at that revision; without it, a
+ * lost race is retried on a fresh read so no write is silently dropped.
+ */
+export async function updateStream(
+  principal: Principal,
+  id: string,
+  change: (current: StreamRecord) => StreamChanges,
+  expectedRevision?: number,
+): Promise<StreamRecord> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getStream(principal, id);
+    if (expectedRevision !== undefined && current.revision !== expectedRevision) {
+      throw preconditionFailed(`stream ${id} is at revision ${current.revision}, not ${expectedRevision}`);
+    }
+    const changes = change(current);
+    const next: StreamRecord = {
+      ...current,
+      name: changes.name ?? current.name,
+      namespace: changes.namespace ?? current.namespace,
+      description: changes.description ?? current.description,
+      definition: changes.definition === undefined ? current.definition : checkedDefinition(changes.definition),
+      faces: changes.faces ?? current.faces,
+      revision: current.revision + 1,
+      updatedAt: new Date().toISOString(),
+    };
+    const outcome = await replaceStream(current, next);
+    if (outcome === 'ok') return next;
+    if (outcome === 'name-taken') throw conflict(`a stream named ${next.name} already exists in namespace ${next.namespace}`);
+    if (expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
+  }
+  throw conflict(`stream ${id} is being changed by others; try again`);
+}
+
+export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
+  const stream = await getStream(principal, id);
+  if (expectedRevision !== undefined && stream.revision !== expectedRevision) {
+    throw preconditionFailed(`stream ${id} is at revision ${stream.revision}, not ${expectedRevision}`);
+  }
+  if (stream.activeRun) throw conflict(`stream ${id} has an active run ${stream.activeRun.id}; stop it first`);
+  const outcome = await removeStream(stream);
+  if (outcome === 'busy') throw conflict(`stream ${id} has an active run; stop it first`);
+  if (outcome === 'stale') throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
+}
+
+export interface StreamFilters {
+  name?: string;
+  namespace?: string;
+  collector?: string;
+  meter?: string;
+  aggregationStore?: string;
+  status?: string;
+}
+
+/** Stream status for list filters and stats: its active run's, else idle. */
+export const streamStatus = (stream: StreamRecord) => stream.activeRun?.status ?? 'idle';
+
+const hasNode = (names: string[], wanted?: string) => !wanted || names.some((n) => n.toLowerCase() === wanted.toLowerCase());
+
+export async function listStreams(
+  solutionId: string,
+  filters: StreamFilters,
+  limit: number,
+  cursor?: string,
+): Promise<Page<StreamRecord>> {
+  const nameNeedle = filters.name?.toLowerCase();
+  return listStreamRecords(solutionId, limit, cursor, (stream) =>
+    (!nameNeedle || stream.name.toLowerCase().includes(nameNeedle)) &&
+    (!filters.namespace || stream.namespace === filters.namespace) &&
+    (!filters.status || streamStatus(stream) === filters.status.toLowerCase()) &&
+    hasNode(nodeNames(stream.definition, 'http-collector'), filters.collector) &&
+    hasNode(nodeNames(stream.definition, 'meter'), filters.meter) &&
+    hasNode(nodeNames(stream.definition, 'aggregation-store'), filters.aggregationStore),
+  );
+}

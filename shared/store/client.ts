@@ -1,0 +1,17 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The one DynamoDB document client of a Lambda. The endpoint comes from the
+ * SDK's standard AWS_ENDPOINT_URL_DYNAMODB variable, so the same code talks to
+ * DynamoDB Local and to AWS.
+ */
+export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+});
+
+export function tableName(): string {
+  const name = process.env.TABLE_NAME;
+  if (!name) throw new Error('TABLE_NAME is not set');
+  return name;
+}

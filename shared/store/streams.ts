@@ -1,0 +1,219 @@
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Definition } from '../model/definition.ts';
+import { ddb, tableName } from './client.ts';
+import { cancellationReasons, isConditionFailure } from './errors.ts';
+import { queryAll, queryPage, type Item } from './query.ts';
+import type { Page } from './pagination.ts';
+import { retryTransactionConflicts } from './retry.ts';
+
+export interface Deployment {
+  phase: 'deployed' | 'undeployed';
+  version: string;
+  deployedAt: string;
+}
+
+export interface StreamRecord {
+  id: string;
+  solutionId: string;
+  namespace: string;
+  name: string;
+  description: string;
+  definition: Definition;
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+  deployment: Deployment | null;
+  activeRun: { id: string; status: string } | null;
+  tagCount: number;
+  /** Face-specific attributes (Domo transport, account, ...), kept as sent. */
+  faces?: Record<string, unknown>;
+}
+
+export const streamKey = (id: string) => ({ PK: `STM#${id}`, SK: 'STREAM' });
+export const nameClaimKey = (solutionId: string, namespace: string, name: string) => ({
+  PK: `SOL#${solutionId}#NAME#${namespace}#${name}`,
+  SK: 'CLAIM',
+});
+export const streamsPartition = (solutionId: string) => `SOL#${solutionId}#STREAMS`;
+
+const STREAM_FIELDS = [
+  'id', 'solutionId', 'namespace', 'name', 'description', 'definition', 'revision', 'createdAt',
+  'updatedAt', 'deployment', 'activeRun', 'tagCount', 'faces',
+] as const;
+
+export function toStreamRecord(item: Item): StreamRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of STREAM_FIELDS) record[field] = item[field];
+  record.deployment ??= null;
+  record.activeRun ??= null;
+  record.tagCount ??= 0;
+  return record as unknown as StreamRecord;
+}
+
+export function streamItem(stream: StreamRecord): Item {
+  return { ...streamKey(stream.id), GSI1PK: streamsPartition(stream.solutionId), GSI1SK: stream.id, type: 'stream', ...stream };
+}
+
+export type NameTaken = { nameTaken: true };
+
+/** Creates the stream and claims its name in one transaction; false when the name is taken. */
+export async function insertStream(stream: StreamRecord): Promise<boolean> {
+  try {
+    await retryTransactionConflicts(() =>
+      ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: tableName(), Item: streamItem(stream), ConditionExpression: 'attribute_not_exists(PK)' } },
+            {
+              Put: {
+                TableName: tableName(),
+                Item: { ...nameClaimKey(stream.solutionId, stream.namespace, stream.name), type: 'name-claim', streamId: stream.id },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+          ],
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}
+
+export async function getStreamRecord(id: string): Promise<StreamRecord | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: streamKey(id), ConsistentRead: true }));
+  return result.Item ? toStreamRecord(result.Item) : undefined;
+}
+
+export async function streamIdByName(solutionId: string, namespace: string, name: string): Promise<string | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: nameClaimKey(solutionId, namespace, name) }));
+  return result.Item?.streamId;
+}
+
+export type WriteOutcome = 'ok' | 'stale' | 'name-taken';
+
+/**
+ * Replaces a stream's item if it is still at `previous.revision`, moving the
+ * name claim in the same transaction when the name or namespace changed.
+ */
+export async function replaceStream(previous: StreamRecord, next: StreamRecord): Promise<WriteOutcome> {
+  const renamed = previous.name !== next.name || previous.namespace !== next.namespace;
+  const guardedPut = {
+    Put: {
+      TableName: tableName(),
+      Item: streamItem(next),
+      ConditionExpression: 'revision = :revision',
+      ExpressionAttributeValues: { ':revision': previous.revision },
+    },
+  };
+  try {
+    await retryTransactionConflicts(() =>
+      ddb.send(
+        new TransactWriteCommand({
+          TransactItems: renamed
+            ? [
+                guardedPut,
+                {
+                  Delete: {
+                    TableName: tableName(),
+                    Key: nameClaimKey(previous.solutionId, previous.namespace, previous.name),
+                    ConditionExpression: 'streamId = :id',
+                    ExpressionAttributeValues: { ':id': previous.id },
+                  },
+                },
+                {
+                  Put: {
+                    TableName: tableName(),
+                    Item: { ...nameClaimKey(next.solutionId, next.namespace, next.name), type: 'name-claim', streamId: next.id },
+                    ConditionExpression: 'attribute_not_exists(PK)',
+                  },
+                },
+              ]
+            : [guardedPut],
+        }),
+      ),
+    );
+    return 'ok';
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons?.[0] === 'ConditionalCheckFailed') return 'stale';
+    if (reasons?.[2] === 'ConditionalCheckFailed') return 'name-taken';
+    throw error;
+  }
+}
+
+export type DeleteOutcome = 'ok' | 'stale' | 'busy';
+
+/** Deletes the stream and its name claim; refused while a run is active. */
+export async function removeStream(stream: StreamRecord): Promise<DeleteOutcome> {
+  try {
+    await retryTransactionConflicts(() =>
+      ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: tableName(),
+                Key: streamKey(stream.id),
+                ConditionExpression: 'revision = :revision AND (attribute_not_exists(activeRun) OR activeRun = :null)',
+                ExpressionAttributeValues: { ':revision': stream.revision, ':null': null },
+              },
+            },
+            { Delete: { TableName: tableName(), Key: nameClaimKey(stream.solutionId, stream.namespace, stream.name) } },
+          ],
+        }),
+      ),
+    );
+  } catch (error) {
+    if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return stream.activeRun ? 'busy' : 'stale';
+    throw error;
+  }
+  // The stream's own partition (tags and other children) goes with it.
+  for (const child of await queryAll(`STM#${stream.id}`)) {
+    await ddb.send(new DeleteCommand({ TableName: tableName(), Key: { PK: child.PK, SK: child.SK } }));
+  }
+  return 'ok';
+}
+
+export async function listStreamRecords(
+  solutionId: string,
+  limit: number,
+  cursor: string | undefined,
+  keep: (stream: StreamRecord) => boolean,
+): Promise<Page<StreamRecord>> {
+  const page = await queryPage({ index: 'GSI1', partition: streamsPartition(solutionId), limit, cursor, keep: (item) => keep(toStreamRecord(item)) });
+  return { items: page.items.map(toStreamRecord), nextCursor: page.nextCursor };
+}
+
+/** Sets fields of a stream item under a condition; false when the condition failed. */
+export async function updateStreamFields(
+  id: string,
+  set: Record<string, unknown>,
+  condition?: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> },
+): Promise<boolean> {
+  const names: Record<string, string> = { ...condition?.names };
+  const values: Record<string, unknown> = { ...condition?.values };
+  const assignments = Object.entries(set).map(([field, value], i) => {
+    names[`#f${i}`] = field;
+    values[`:v${i}`] = value;
+    return `#f${i} = :v${i}`;
+  });
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: streamKey(id),
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression: condition ? `attribute_exists(PK) AND (${condition.expression})` : 'attribute_exists(PK)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

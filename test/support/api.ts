@@ -1,0 +1,52 @@
+import { inject } from 'vitest';
+
+export const baseUrl = () => inject('sluiceUrl');
+export const adminKey = () => inject('adminKey');
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface CallOptions {
+  key?: string | null;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw bytes or text sent as is. */
+  raw?: Buffer | string;
+}
+
+/** One HTTP call through the local gateway, as any client makes it. Redirects are not followed. */
+export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  const key = options.key === undefined ? adminKey() : options.key;
+  if (key && !Object.keys(headers).some((h) => ['authorization', 'x-api-key'].includes(h.toLowerCase()))) headers['x-api-key'] = key;
+  let body: BodyInit | undefined;
+  if (options.raw !== undefined) body = options.raw as BodyInit;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${baseUrl()}${path}`, { method, headers, body, redirect: 'manual' });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** A fresh solution with a key holding the given scopes: tests stay independent of each other. */
+export async function newTenant(scopes: string[] = ['streams:read', 'streams:write', 'runs:write', 'data:read', 'data:write']) {
+  const solution = await api('POST', '/v1/solutions', { body: { name: `t-${Math.random().toString(36).slice(2, 8)}` } });
+  if (solution.status !== 201) throw new Error(`solution: ${solution.status} ${solution.text}`);
+  const key = await api('POST', '/v1/keys', { body: { name: 'test', scopes, solutionId: solution.body.id } });
+  if (key.status !== 201) throw new Error(`key: ${key.status} ${key.text}`);
+  return { solution: solution.body as { id: string; homeId: number; name: string }, key: key.body.key as string, keyId: key.body.id as string };
+}
+
+export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
