@@ -47,6 +47,24 @@ export const routes: Route[] = [
   v1('PUT', '/streams/{id}', 'streams-put', ['streams:write']),
   v1('PATCH', '/streams/{id}', 'streams-patch', ['streams:write']),
   v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
+
+  // --- versions, export/import, deploy (issue 3) ---
+
+  // --- packets, sessions, metadata (issue 4) ---
+
+  // --- executions and datasets (issue 5) ---
+
+  // --- runs, offsets, stats, aggregation stores (issue 6) ---
+
+  // --- stream groups (issue 7) ---
+
+  // --- connections (issue 8) ---
+
+  // --- MODE SDS face (issue 4) ---
+
+  // --- Domo face (issue 5) ---
+
+  // --- DBConvert face (issue 8) ---
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;

@@ -61,6 +61,18 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match)', body: streamInput, response: streamSchema },
   'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match)', response: streamSchema },
   'DELETE /v1/streams/{id}': { summary: 'Delete a stream (409 while running)' },
+
+  // --- versions, export/import, deploy (issue 3) ---
+
+  // --- packets, sessions, metadata, MODE face (issue 4) ---
+
+  // --- executions, datasets, Domo face (issue 5) ---
+
+  // --- runs, offsets, stats (issue 6) ---
+
+  // --- stream groups (issue 7) ---
+
+  // --- connections, DBConvert face (issue 8) ---
 };
 
 const FACE_TAG = { native: 'Sluice', domo: 'Domo Streams', sds: 'MODE SDS', dbconvert: 'DBConvert Streams' } as const;
