@@ -32,7 +32,8 @@ describe('health and auth', () => {
 
   it('accepts the three header forms', async () => {
     const { key } = await newTenant();
-    for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }, { authorization: `ModeCloud ${key}` }]) {
+    const forms: Record<string, string>[] = [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }, { authorization: `ModeCloud ${key}` }];
+    for (const headers of forms) {
       expect((await api('GET', '/v1/streams', { headers })).status).toBe(200);
     }
   });

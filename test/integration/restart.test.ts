@@ -40,14 +40,14 @@ describe('the local runtime', () => {
         body: JSON.stringify({ name: 'survivor' }),
       });
       expect(res.status).toBe(201);
-      return (await res.json()).id as string;
+      return ((await res.json()) as { id: string }).id;
     });
     expect(first.exitCode).toBe(0);
     expect(first.output).toContain('Sluice stopping');
 
     const second = await withRuntime(async (url) => {
       const res = await fetch(`${url}/v1/streams/${first.result}`, { headers: { 'x-api-key': KEY } });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { name: string } };
     });
     expect(second.result.status).toBe(200);
     expect(second.result.body.name).toBe('survivor');
