@@ -8,6 +8,7 @@ import { gunzipPart, validateCsv } from '../blobs/csv.ts';
 import { deleteObjects, headObject, partObjectKey, presignPut, putObject, readObject, versionObjectKey, PRESIGN_SECONDS } from '../blobs/objects.ts';
 import { flipItems, getDatasetPointer, type DatasetSchema } from '../store/datasets.ts';
 import {
+  activeExecutionNumber,
   executionNumberOf,
   getExecutionByNumber,
   getPart,
@@ -80,6 +81,9 @@ export async function startExecution(
   const method = input.updateMethod ?? settings.updateMethod;
   const keyColumnNames = input.keyColumnNames ?? settings.keyColumnNames;
   if (method === 'UPSERT' && !keyColumnNames?.length) throw invalid('UPSERT needs keyColumnNames', [{ path: 'keyColumnNames', message: 'required for UPSERT' }]);
+  // Checked first so a refused create does not use up a number (the transaction below is what guarantees it).
+  const busy = () => conflict(`stream ${stream.id} already has an ACTIVE execution; commit or abort it first`);
+  if ((await activeExecutionNumber(stream.id)) !== undefined) throw busy();
   const now = new Date().toISOString();
   const execution: ExecutionRecord = {
     id: newId('execution'),
@@ -97,7 +101,7 @@ export async function startExecution(
   const outcome = await insertExecution(execution);
   if (outcome === 'no-stream') throw notFound(`stream ${stream.id}`);
   if (outcome === 'token-used') throw conflict(`an execution with token ${input.token} already exists`);
-  if (outcome === 'busy') throw conflict(`stream ${stream.id} already has an ACTIVE execution; commit or abort it first`);
+  if (outcome === 'busy') throw busy();
   return execution;
 }
 
