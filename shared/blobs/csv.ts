@@ -67,12 +67,7 @@ export async function* csvRows(source: Readable, label: string, columns?: number
       yield { record, line: info.lines, bytes: info.bytes };
     }
   } catch (error) {
-    const csvError = error as { code?: string; lines?: number; message: string };
-    if (csvError.code?.startsWith('CSV_') || csvError.code?.startsWith('INVALID_')) {
-      throw invalid(`${label}, line ${csvError.lines ?? '?'}: ${csvError.message}`, [{ path: `${label}:${csvError.lines ?? '?'}`, message: csvError.message }]);
-    }
-    if ((error as { code?: string }).code === 'Z_DATA_ERROR') throw invalid(`${label}: not valid gzip data`);
-    throw error;
+    throw asInvalid(error, label);
   } finally {
     parser.destroy();
   }
@@ -87,6 +82,63 @@ export async function validateCsv(body: Buffer, label: string, columns?: number)
     found ??= row.record.length;
   }
   return { rows, columns: found };
+}
+
+/** A csv-parse error (or a stream error) as the 400 that names the part and line. */
+function asInvalid(error: unknown, label: string): Error {
+  const csvError = error as { code?: string; lines?: number; message: string };
+  if (csvError.code?.startsWith('CSV_') || csvError.code?.startsWith('INVALID_')) {
+    return invalid(`${label}, line ${csvError.lines ?? '?'}: ${csvError.message}`, [{ path: `${label}:${csvError.lines ?? '?'}`, message: csvError.message }]);
+  }
+  if (csvError.code === 'Z_DATA_ERROR') return invalid(`${label}: not valid gzip data`);
+  return error as Error;
+}
+
+/**
+ * Validates CSV bytes pushed through `write` without keeping them: the
+ * commit forwards a part's bytes unchanged and only checks them on the way
+ * (csv-parse, record events; no per-record promise, no re-stringify).
+ */
+export function csvValidator(label: string, columns?: number) {
+  const parser = parse({ relax_column_count: true, skip_empty_lines: true });
+  let rows = 0;
+  let expected = columns;
+  let failure: Error | undefined;
+  parser.on('data', (record: string[]) => {
+    if (failure) return;
+    expected ??= record.length;
+    if (record.length !== expected) {
+      const line = parser.info.lines;
+      failure = invalid(`${label}, line ${line}: expected ${expected} columns, found ${record.length}`, [
+        { path: `${label}:${line}`, message: `expected ${expected} columns, found ${record.length}` },
+      ]);
+      return;
+    }
+    rows++;
+  });
+  const finished = new Promise<void>((resolve) => {
+    parser.on('end', resolve);
+    parser.on('close', resolve);
+    parser.on('error', (error) => {
+      failure ??= asInvalid(error, label);
+      resolve();
+    });
+  });
+  return {
+    async write(chunk: Buffer): Promise<void> {
+      if (failure) throw failure;
+      // Respect backpressure so a fast source never piles up in the parser's buffer.
+      if (!parser.write(chunk)) await new Promise<void>((resolve) => { parser.once('drain', resolve); parser.once('close', resolve); });
+      if (failure) throw failure;
+    },
+    async end(): Promise<{ rows: number; columns: number | undefined }> {
+      if (failure) throw failure;
+      parser.end();
+      await finished;
+      if (failure) throw failure;
+      return { rows, columns: expected };
+    },
+  };
 }
 
 export const toCsv = (records: unknown[][]): string => stringify(records);

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bucketName, s3 } from './client.ts';
 
@@ -43,6 +42,8 @@ export async function readObject(key: string, fromByte = 0): Promise<Readable> {
  * at most `queueSize` parts of `partSize` bytes are in memory at a time.
  */
 export async function uploadStream(key: string, body: Readable, contentType: string): Promise<void> {
+  // Loaded on first use: only commits need it, and every handler's cold start stays lean.
+  const { Upload } = await import('@aws-sdk/lib-storage');
   const upload = new Upload({
     client: s3,
     params: { Bucket: bucketName(), Key: key, Body: body, ContentType: contentType },

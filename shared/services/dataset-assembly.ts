@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { invalid } from '../model/errors.ts';
 import type { UpdateMethod } from '../model/execution.ts';
-import { csvRows, decodedPart, toCsv } from '../blobs/csv.ts';
+import { csvRows, csvValidator, decodedPart, toCsv } from '../blobs/csv.ts';
 import { readObject, uploadStream } from '../blobs/objects.ts';
 import type { DatasetPointer, DatasetSchema } from '../store/datasets.ts';
 
@@ -15,6 +15,8 @@ import type { DatasetPointer, DatasetSchema } from '../store/datasets.ts';
 export interface PartSource {
   label: string;
   open(): Promise<Readable>;
+  /** Validated on upload (inline parts): its bytes are forwarded without parsing when its column count fits. */
+  validated?: { rows: number; columns: number | undefined };
 }
 
 export interface AssemblyInput {
@@ -86,11 +88,29 @@ export async function assembleVersion(input: AssemblyInput): Promise<AssemblyRes
       rows += input.previous.rows;
     }
     if (input.method !== 'UPSERT') {
-      for await (const record of partRecords()) {
-        batch.push(record);
-        if (batch.length === BATCH) yield flush();
+      // Parts are forwarded byte for byte (valid CSV stays valid CSV); a part
+      // not validated on upload (a presigned one) is parsed on the way through.
+      for (const part of input.parts) {
+        const source = await decodedPart(await part.open());
+        const trusted = part.validated && (part.validated.columns === undefined || columns === undefined || part.validated.columns === columns);
+        const validator = trusted ? undefined : csvValidator(part.label, columns);
+        let last = 0x0a;
+        for await (const chunk of source) {
+          const buffer = chunk as Buffer;
+          if (buffer.length === 0) continue;
+          await validator?.write(buffer);
+          last = buffer[buffer.length - 1];
+          bytes += buffer.length;
+          yield buffer;
+        }
+        if (last !== 0x0a) {
+          bytes += 1;
+          yield Buffer.from('\n');
+        }
+        const checked = validator ? await validator.end() : part.validated!;
+        columns ??= checked.columns;
+        rows += checked.rows;
       }
-      if (batch.length) yield flush();
       return;
     }
     // UPSERT: pass 1 finds the last occurrence of every incoming key ...

@@ -1,5 +1,4 @@
 import { ulid } from 'ulid';
-import { csvRows, toCsv } from '../blobs/csv.ts';
 import { partObjectKey, presignGet, putObject, readObject } from '../blobs/objects.ts';
 import type { DataRecord } from '../engine/types.ts';
 import { conflict, notFound } from '../model/errors.ts';
@@ -8,7 +7,6 @@ import type { Principal } from '../model/principal.ts';
 import { getDatasetPointer, type DatasetPointer } from '../store/datasets.ts';
 import { executionNumberOfToken, getExecutionByNumber, putPart, type ExecutionRecord } from '../store/executions.ts';
 import { getStreamRecord, type StreamRecord } from '../store/streams.ts';
-import { generatedSchema } from './dataset-assembly.ts';
 import { commitExecutionRecord, datasetSettings, startExecution } from './executions.ts';
 import { getStream } from './streams.ts';
 
@@ -89,10 +87,11 @@ export async function commitRows(streamId: string, records: DataRecord[], option
     // A first version written by the engine is named after the records' fields, not col1..colN.
     Object.assign(stream, { faces: { ...stream.faces, domo: { ...(stream.faces?.domo as object), schemaDefinition: { columns: columns.map((name) => ({ name, type: 'STRING' })) } } } });
   }
+  const { toCsv } = await import('../blobs/csv.ts');
   const body = toCsv(records.map((record) => columns.map((name) => cell(record[name]))));
   const key = partObjectKey(stream.solutionId, stream.id, execution.id, 1, ulid());
   await putObject(key, body, 'text/csv');
-  if (!(await putPart(execution, { partId: 1, key, source: 'inline', bytes: Buffer.byteLength(body), rows: records.length, uploadedAt: new Date().toISOString() }))) {
+  if (!(await putPart(execution, { partId: 1, key, source: 'inline', bytes: Buffer.byteLength(body), rows: records.length, columns: columns.length || undefined, uploadedAt: new Date().toISOString() }))) {
     throw conflict(`the write with token ${options.token} is no longer ACTIVE`);
   }
   return done(await commitExecutionRecord(stream, execution), false);
@@ -127,7 +126,8 @@ export async function readDatasetRows(streamId: string, offset: DatasetOffset | 
     return { records: [], offset: { ...start, version: pointer.version, byte: start.version === pointer.version ? start.byte : -1 }, bytes: 0, exhausted: true };
   }
   const sameVersion = start.version === pointer.version && start.byte >= 0;
-  const names = (pointer.schema ?? generatedSchema(0)).columns.map((c) => c.name);
+  const { csvRows } = await import('../blobs/csv.ts');
+  const names = (pointer.schema ?? { columns: [] }).columns.map((c) => c.name);
   const records: DataRecord[] = [];
   let row = sameVersion ? start.row : 0;
   let consumed = 0;

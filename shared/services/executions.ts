@@ -4,7 +4,6 @@ import { conflict, invalid, notFound, unsupportedMediaType } from '../model/erro
 import { assertTransition, UPDATE_METHODS, type UpdateMethod } from '../model/execution.ts';
 import { newId } from '../model/ids.ts';
 import type { Principal } from '../model/principal.ts';
-import { gunzipPart, validateCsv } from '../blobs/csv.ts';
 import { deleteObjects, headObject, partObjectKey, presignPut, putObject, readObject, versionObjectKey, PRESIGN_SECONDS } from '../blobs/objects.ts';
 import { flipItems, getDatasetPointer, type DatasetSchema } from '../store/datasets.ts';
 import {
@@ -24,7 +23,6 @@ import {
 } from '../store/executions.ts';
 import type { Page } from '../store/pagination.ts';
 import type { StreamRecord } from '../store/streams.ts';
-import { assembleVersion } from './dataset-assembly.ts';
 import { getStream } from './streams.ts';
 
 /** `APPEND`, `append`, ... */
@@ -183,12 +181,14 @@ export async function storePart(stream: StreamRecord, execution: ExecutionRecord
   if (input.contentEncoding && !/^\s*(gzip|identity)\s*$/i.test(input.contentEncoding)) {
     throw unsupportedMediaType(`Content-Encoding ${input.contentEncoding} is not supported; use gzip`);
   }
+  // The CSV machinery is loaded on first use, so handlers that never parse start faster.
+  const { gunzipPart, validateCsv } = await import('../blobs/csv.ts');
   const csv = gzip ? gunzipPart(input.body) : input.body;
-  const { rows } = await validateCsv(csv, `part ${partId}`, await expectedColumns(stream));
+  const { rows, columns } = await validateCsv(csv, `part ${partId}`, await expectedColumns(stream));
   const key = partObjectKey(stream.solutionId, stream.id, execution.id, partId, ulid());
   await putObject(key, input.body, gzip ? 'application/gzip' : 'text/csv');
   const previous = await getPart(execution, partId);
-  const part: PartRecord = { partId, key, source: 'inline', bytes: input.body.length, rows, uploadedAt: new Date().toISOString() };
+  const part: PartRecord = { partId, key, source: 'inline', bytes: input.body.length, rows, columns, uploadedAt: new Date().toISOString() };
   if (!(await putPart(execution, part))) {
     await deleteObjects([key]);
     assertTransition((await getExecutionByNumber(execution.streamId, execution.number)) ?? execution, 'edit', label(execution));
@@ -254,9 +254,14 @@ export async function commitExecutionRecord(stream: StreamRecord, execution: Exe
     for (const part of parts) {
       if (part.source === 'presigned' && !(await headObject(part.key))) throw invalid(`part ${part.partId} was never uploaded to its presigned URL`);
     }
+    const { assembleVersion } = await import('./dataset-assembly.ts');
     result = await assembleVersion({
       previous,
-      parts: parts.map((part) => ({ label: `part ${part.partId}`, open: () => readObject(part.key) })),
+      parts: parts.map((part) => ({
+        label: `part ${part.partId}`,
+        open: () => readObject(part.key),
+        validated: part.source === 'inline' && part.rows !== undefined ? { rows: part.rows, columns: part.columns } : undefined,
+      })),
       method: execution.updateMethod,
       keyColumnNames: execution.keyColumnNames,
       declaredSchema: datasetSettings(stream).schema,

@@ -48,6 +48,8 @@ export interface PartRecord {
   source: 'inline' | 'presigned';
   bytes?: number;
   rows?: number;
+  /** Column count found when an inline part was validated (undefined for presigned parts and empty parts). */
+  columns?: number;
   uploadedAt: string;
 }
 
@@ -239,7 +241,15 @@ export async function getPart(execution: ExecutionRecord, partId: number): Promi
 /** The parts of an execution in partId order. */
 export async function listParts(execution: ExecutionRecord): Promise<PartRecord[]> {
   const items = await queryAll(`STM#${execution.streamId}`, `PART#${pad(execution.number)}#`);
-  return items.map((item) => ({ partId: item.partId, key: item.key, source: item.source, bytes: item.bytes, rows: item.rows, uploadedAt: item.uploadedAt }));
+  return items.map((item) => ({
+    partId: item.partId,
+    key: item.key,
+    source: item.source,
+    bytes: item.bytes,
+    rows: item.rows,
+    columns: item.columns,
+    uploadedAt: item.uploadedAt,
+  }));
 }
 
 export async function updateExecutionFields(execution: ExecutionRecord, set: Record<string, unknown>): Promise<boolean> {
