@@ -83,6 +83,9 @@ function definitionFor(current: Definition | undefined, schedule: DomoFace['sche
 }
 
 export async function createDomoStream(principal: Principal, input: DomoStreamInput): Promise<StreamRecord> {
+  if (input.updateMethod === 'UPSERT' && !input.keyColumnNames?.length) {
+    throw invalid('updateMethod UPSERT needs keyColumnNames', [{ path: 'keyColumnNames', message: 'required for UPSERT' }]);
+  }
   const number = await nextDomoStreamNumber(principal.solutionId);
   const now = new Date().toISOString();
   const ownerId = ownerIdOf(input);

@@ -62,7 +62,7 @@ describe('executions and datasets (native)', () => {
     expect((await putPart(key, stm, e1.id, 4, csv([['7', 'g']]))).status).toBe(409);
 
     const e2 = await execution(key, stm);
-    await putPart(key, stm, e2.id, 1, csv([['7', 'g']]));
+    await putPart(key, stm, e2.id, 1, '7,g'); // no final newline: the version still ends with one
     expect((await commit(key, stm, e2.id)).body).toMatchObject({ state: 'SUCCESS', version: 2, rows: 7 });
     expect(await download(key, stm)).toBe('1,a\n2,b\n3,c\n4,"d, quoted"\n5,e\n6,f\n7,g\n');
 
@@ -158,6 +158,16 @@ describe('executions and datasets (native)', () => {
     expect((await putPart(key, stm, e2.id, 1, 'not gzip', { 'content-type': 'application/gzip' })).status).toBe(400);
     expect((await api('POST', `/v1/streams/${stm}/executions/${e2.id}/commit`, { key, body: { updateMethod: 'SIDEWAYS' } })).status).toBe(400);
     expect((await api('GET', `/v1/streams/${stm}/executions/exe_01ARZ3NDEKTSV4RRFFQ69G5FAV`, { key })).status).toBe(404);
+
+    // Parts are checked against each other at commit when no schema existed at upload.
+    const fresh = await newStream(key);
+    const e9 = await execution(key, fresh);
+    expect((await putPart(key, fresh, e9.id, 1, '1,a')).status).toBe(200);
+    expect((await putPart(key, fresh, e9.id, 2, '2,b,c\n')).status).toBe(200);
+    const mismatch = await commit(key, fresh, e9.id);
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error.message).toMatch(/part 2, line 1: expected 2 columns, found 3/);
+    expect((await api('GET', `/v1/streams/${fresh}/dataset`, { key })).body).toMatchObject({ version: 0 });
 
     // None of it reached the dataset or the execution.
     const committed = await commit(key, stm, e2.id);
