@@ -40,6 +40,8 @@ export interface ExecutionRecord {
   commitExpiresAt?: number;
   /** Who created it (an API key id or `engine`). */
   createdBy?: string;
+  /** Column names fixed by the first part an engine write stored. */
+  columns?: string[];
 }
 
 export interface PartRecord {
@@ -62,7 +64,7 @@ const partKey = (streamId: string, number: number, partId: number) => ({ PK: `ST
 
 const FIELDS = [
   'id', 'number', 'streamId', 'solutionId', 'state', 'updateMethod', 'keyColumnNames', 'createdAt', 'updatedAt', 'endedAt',
-  'error', 'version', 'rows', 'bytes', 'token', 'commitToken', 'commitExpiresAt', 'createdBy',
+  'error', 'version', 'rows', 'bytes', 'token', 'commitToken', 'commitExpiresAt', 'createdBy', 'columns',
 ] as const;
 
 function toExecution(item: Item): ExecutionRecord {
