@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+
+/** The repository root: functions/, shared/, package.json. */
+export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+
+/** Where a handler module (`v1/streams-get`) lives. */
+export const entryOf = (handlerModule: string) => resolve(PROJECT_ROOT, 'functions', `${handlerModule}.ts`);
+
+/**
+ * The one set of esbuild options every Lambda is bundled with. The CDK function
+ * construct turns it into NodejsFunction bundling options and `npm run bench`
+ * passes it to esbuild directly, so the bench measures exactly what deploys.
+ *
+ * - ESM for node24, minified, tree-shaken, linked source maps without sources.
+ * - Nothing external: the AWS SDK is bundled (only the clients a handler
+ *   imports end up in it) instead of relying on the runtime's copy, so the
+ *   version we test is the version that runs and tree-shaking applies to it.
+ * - `module` before `main` so packages ship their ESM builds (better shaking).
+ * - The banner gives bundled CommonJS dependencies a `require` for Node built-ins.
+ */
+export const ESBUILD = {
+  target: 'node24',
+  format: 'esm',
+  platform: 'node',
+  minify: true,
+  treeShaking: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: [] as string[],
+  banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+} as const;
+
+/** esbuild options for one handler module, as the bench uses them. */
+export function esbuildOptionsFor(handlerModule: string, outfile: string): BuildOptions {
+  const { banner, external, mainFields, ...rest } = ESBUILD;
+  return {
+    ...rest,
+    entryPoints: [entryOf(handlerModule)],
+    bundle: true,
+    outfile,
+    external: [...external],
+    mainFields: [...mainFields],
+    banner: { js: banner },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
