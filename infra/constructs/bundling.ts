@@ -33,12 +33,11 @@ export const ESBUILD = {
   banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
 } as const;
 
-/** esbuild options for one handler module, as the bench uses them. */
-export function esbuildOptionsFor(handlerModule: string, outfile: string): BuildOptions {
+/** The esbuild build options of ESBUILD, without an entry point (the bench adds its own). */
+export function esbuildBuildOptions(outfile: string): BuildOptions {
   const { banner, external, mainFields, ...rest } = ESBUILD;
   return {
     ...rest,
-    entryPoints: [entryOf(handlerModule)],
     bundle: true,
     outfile,
     external: [...external],
@@ -47,4 +46,9 @@ export function esbuildOptionsFor(handlerModule: string, outfile: string): Build
     metafile: true,
     logLevel: 'warning',
   };
+}
+
+/** esbuild options for one handler module, exactly as the Lambda is bundled. */
+export function esbuildOptionsFor(handlerModule: string, outfile: string): BuildOptions {
+  return { ...esbuildBuildOptions(outfile), entryPoints: [entryOf(handlerModule)] };
 }
