@@ -49,6 +49,13 @@ export const routes: Route[] = [
   v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
 
   // --- versions, export/import, deploy (issue 3) ---
+  v1('GET', '/streams/{id}/versions', 'versions-list', ['streams:read']),
+  v1('POST', '/streams/{id}/versions', 'versions-create', ['streams:write']),
+  v1('GET', '/streams/{id}/versions/{a}/diff/{b}', 'versions-diff', ['streams:read']),
+  v1('GET', '/streams/{id}/export', 'streams-export', ['streams:read']),
+  v1('POST', '/streams/import', 'streams-import', ['streams:write']),
+  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write']),
+  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write']),
 
   // --- packets, sessions, metadata (issue 4) ---
 
@@ -57,6 +64,11 @@ export const routes: Route[] = [
   // --- runs, offsets, stats, aggregation stores (issue 6) ---
 
   // --- stream groups (issue 7) ---
+  v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write']),
+  v1('GET', '/stream-groups', 'stream-groups-list', ['streams:read']),
+  v1('GET', '/stream-groups/{id}', 'stream-groups-get', ['streams:read']),
+  v1('PUT', '/stream-groups/{id}', 'stream-groups-put', ['runs:write']),
+  v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write']),
 
   // --- connections (issue 8) ---
 
