@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 
@@ -52,3 +54,29 @@ export function esbuildBuildOptions(outfile: string): BuildOptions {
 export function esbuildOptionsFor(handlerModule: string, outfile: string): BuildOptions {
   return { ...esbuildBuildOptions(outfile), entryPoints: [entryOf(handlerModule)] };
 }
+
+let digest: string | undefined;
+
+/**
+ * A digest of everything a bundle is made from: the sources under functions/,
+ * shared/ and infra/, the lock file and these options. CDK uses
+ * `sourceDigest() + handler` as each function's asset hash, so a synth finds
+ * an unchanged bundle already in cdk.out and skips esbuild for it.
+ */
+export function sourceDigest(): string {
+  if (digest) return digest;
+  const hash = createHash('sha256').update(JSON.stringify(ESBUILD));
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.(ts|js|mjs|json)$/.test(entry.name)) hash.update(path.slice(PROJECT_ROOT.length)).update(readFileSync(path));
+    }
+  };
+  for (const dir of ['functions', 'shared', 'infra']) walk(resolve(PROJECT_ROOT, dir));
+  hash.update(readFileSync(resolve(PROJECT_ROOT, 'package-lock.json')));
+  digest = hash.digest('hex');
+  return digest;
+}
+
+export const assetHashOf = (handlerModule: string) => createHash('sha256').update(sourceDigest()).update(handlerModule).digest('hex');

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ESBUILD, PROJECT_ROOT, entryOf } from './bundling.ts';
+import { ESBUILD, PROJECT_ROOT, assetHashOf, entryOf } from './bundling.ts';
 import { resolve } from 'node:path';
 
 export interface SluiceFunctionProps {
@@ -71,6 +71,8 @@ export class SluiceFunction extends Construct {
         depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
         awsSdkConnectionReuse: false,
         bundling: {
+          // Unchanged sources: the bundle already in cdk.out is reused.
+          assetHash: assetHashOf(props.handler),
           target: ESBUILD.target,
           format: OutputFormat.ESM,
           minify: ESBUILD.minify,

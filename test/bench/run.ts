@@ -10,6 +10,9 @@
  * 3. Starts a local runtime and runs every other test/bench/*.bench.ts module.
  *
  * The handler figures are written into docs/performance.md between markers.
+ *
+ * `npm run bench -- --modules-only packets` skips 1-2 and runs only the bench
+ * modules whose file name contains one of the given words.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,8 @@ import { PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor } from '#infra/con
 
 /** Runs per bundle; the median is reported. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** Paired runs per package when attributing cost (differences are noisier than levels). */
+const ATTRIBUTION_RUNS = Number(process.env.BENCH_ATTRIBUTION_RUNS ?? Math.max(RUNS, 9));
 /** A handler's init may cost at most this multiple of its bare-SDK baseline. */
 const BUDGET = 1.15;
 
@@ -43,6 +48,7 @@ const SDK_CLIENTS = [
   { pkg: '@aws-sdk/client-dynamodb', name: 'DynamoDBClient', code: "import{DynamoDBClient}from'@aws-sdk/client-dynamodb';globalThis.__c.push(new DynamoDBClient({}));" },
   { pkg: '@aws-sdk/lib-dynamodb', name: 'DocumentClient', code: "import{DynamoDBClient as D}from'@aws-sdk/client-dynamodb';import{DynamoDBDocumentClient}from'@aws-sdk/lib-dynamodb';globalThis.__c.push(DynamoDBDocumentClient.from(new D({})));" },
   { pkg: '@aws-sdk/client-s3', name: 'S3Client', code: "import{S3Client}from'@aws-sdk/client-s3';globalThis.__c.push(new S3Client({}));" },
+  { pkg: '@aws-sdk/lib-storage', name: 'Upload', code: "import{Upload}from'@aws-sdk/lib-storage';globalThis.__c.push(Upload);" },
   { pkg: '@aws-sdk/s3-request-presigner', name: 'presigner', code: "import{getSignedUrl}from'@aws-sdk/s3-request-presigner';globalThis.__c.push(getSignedUrl);" },
   { pkg: '@aws-sdk/client-sfn', name: 'SFNClient', code: "import{SFNClient}from'@aws-sdk/client-sfn';globalThis.__c.push(new SFNClient({}));" },
   { pkg: '@aws-sdk/client-scheduler', name: 'SchedulerClient', code: "import{SchedulerClient}from'@aws-sdk/client-scheduler';globalThis.__c.push(new SchedulerClient({}));" },
@@ -192,7 +198,7 @@ async function packageCosts(dir: string, figures: HandlerFigures[]): Promise<[st
     const base = await bundleSnippet(dir, `base-${figure.clients.join('+') || 'none'}`, `${figure.baselineCode}export const handler=async()=>1;`);
     const withPkg = await bundleSnippet(dir, `pkg-${figure.clients.join('+')}-${pkg.replace(/[^a-z0-9]+/gi, '_')}`, `${figure.baselineCode}import * as m from '${pkg}';globalThis.__m=m;export const handler=async()=>1;`);
     const deltas: number[] = [];
-    for (let i = 0; i < RUNS; i++) deltas.push(initMs(withPkg) - initMs(base));
+    for (let i = 0; i < ATTRIBUTION_RUNS; i++) deltas.push(initMs(withPkg) - initMs(base));
     costs.push([pkg, bytes, median(deltas)]);
   }
   return costs;
@@ -212,7 +218,7 @@ function markdown(figures: HandlerFigures[], costs: [string, number, number][]):
           .join(', ')} |`,
     ),
     '',
-    'What each non-SDK package adds to init on top of the SDK clients (baseline + namespace import of the package, minus baseline):',
+    `What each non-SDK package adds to init on top of the SDK clients (baseline + namespace import of the package, minus baseline; median of ${ATTRIBUTION_RUNS} paired runs):`,
     '',
     '| package | KB in largest bundle | init ms |',
     '|---|---:|---:|',
@@ -237,7 +243,10 @@ function writePerformanceDoc(section: string): void {
 
 async function runBenchModules(): Promise<void> {
   const dir = resolve(PROJECT_ROOT, 'test/bench');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
+  const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((w) => f.includes(w))))
+    .sort();
   if (files.length === 0) {
     console.log('\nNo test/bench/*.bench.ts modules.');
     return;
@@ -261,6 +270,7 @@ async function runBenchModules(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--modules-only')) return runBenchModules();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bundles-'));
   try {
     console.log(`Handlers: bundle size and cold init (median of ${RUNS}), baseline = the same SDK clients alone`);
