@@ -189,7 +189,8 @@ async function packageCosts(dir: string, figures: HandlerFigures[]): Promise<[st
   const heaviest = new Map<string, { bytes: number; figure: HandlerFigures }>();
   for (const figure of figures) {
     for (const [pkg, bytes] of figure.extras) {
-      if (pkg.startsWith('functions/') || pkg.startsWith('shared/') || bytes < 2048) continue;
+      // Only packages: project files (functions/, shared/, docs/ JSON) are the handler's own code.
+      if (pkg.startsWith('functions/') || pkg.startsWith('shared/') || pkg.startsWith('docs/') || bytes < 2048) continue;
       if ((heaviest.get(pkg)?.bytes ?? 0) < bytes) heaviest.set(pkg, { bytes, figure });
     }
   }
