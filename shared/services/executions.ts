@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ulid } from 'ulid';
 import { conflict, invalid, notFound, unsupportedMediaType } from '../model/errors.ts';
 import { assertTransition, UPDATE_METHODS, type UpdateMethod } from '../model/execution.ts';
