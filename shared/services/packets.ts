@@ -95,9 +95,6 @@ const digestOf = (packets: PacketInput[]) => {
 const ownerConflict = (status: DataStatus) =>
   conflict(`stream is owned by ${status.owner!.type} ${status.owner!.id} until ${status.owner!.expiresAt}; other writers are refused`);
 
-const heldByOther = (status: DataStatus, writer: Actor) =>
-  status.owner !== null && status.owner.until >= Date.now() && !(status.owner.type === writer.type && status.owner.id === writer.id);
-
 /**
  * Appends packets to a stream as consecutive indexes, all or nothing.
  * 1. The bytes go to S3 first, content addressed (an unreferenced object is
