@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { routes, routeKey, type Route } from '#functions/routes.ts';
 import { streamInput } from '../services/streams.ts';
+import { PACKET_ROUTE_DOCS } from './openapi-packets.ts';
 
 /**
  * The OpenAPI 3.1 document of every face, built from the route table (so no
@@ -65,6 +66,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   // --- versions, export/import, deploy (issue 3) ---
 
   // --- packets, sessions, metadata, MODE face (issue 4) ---
+  ...PACKET_ROUTE_DOCS,
 
   // --- executions, datasets, Domo face (issue 5) ---
 
