@@ -32,7 +32,7 @@ export const PACKET_ROUTE_DOCS = {
     response: appended,
   },
   'POST /v1/streams/{id}/packets/batch': {
-    summary: 'Append up to 98 packets as consecutive indexes, all or nothing: application/msgpack (an array of bin) or application/json',
+    summary: 'Append up to 97 packets as consecutive indexes, all or nothing: application/msgpack (an array of bin) or application/json',
     body: z.object({ packets: z.array(z.object({ data: z.string().meta({ description: 'base64' }), contentType: z.string().optional() })) }),
     response: z.object({ first: z.number().int(), last: z.number().int(), packets: z.array(appended) }),
   },

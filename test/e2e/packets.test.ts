@@ -112,7 +112,17 @@ describe('batches, limits and idempotency', () => {
     expect(json.status, json.text).toBe(201);
     expect([json.body.first, json.body.last]).toEqual([5, 6]);
 
+    // The largest batch (97: one transaction of 100 items) is accepted whole.
+    const largest = await api('POST', `/v1/streams/${stream.id}/packets/batch`, {
+      key,
+      raw: Buffer.from(encode(Array.from({ length: 97 }, (_, i) => Buffer.from(`big-${i}`)))),
+      headers: { 'content-type': 'application/msgpack' },
+    });
+    expect(largest.status, largest.text).toBe(201);
+    expect([largest.body.first, largest.body.last]).toEqual([7, 103]);
+
     const entries = await api('GET', `/v1/streams/${stream.id}/packets?start=4&stop=6`, { key });
+    expect(entries.body.nextCursor).toBeNull();
     expect(entries.body.items.map((e: { index: number; contentType: string }) => [e.index, e.contentType])).toEqual([
       [4, 'application/octet-stream'],
       [5, 'application/octet-stream'],
@@ -133,7 +143,7 @@ describe('batches, limits and idempotency', () => {
       { raw: Buffer.from([0xc1, 0x00]), type: 'application/msgpack', status: 400 },
       { raw: JSON.stringify({ packets: [{ data: 'aGk=' }, { data: '!!not base64!!' }] }), type: 'application/json', status: 400 },
       { raw: JSON.stringify({ packets: [] }), type: 'application/json', status: 400 },
-      { raw: Buffer.from(encode(Array.from({ length: 99 }, () => Buffer.from('p')))), type: 'application/msgpack', status: 400 },
+      { raw: Buffer.from(encode(Array.from({ length: 98 }, () => Buffer.from('p')))), type: 'application/msgpack', status: 400 },
       { raw: 'a,b', type: 'text/csv', status: 415 },
     ];
     for (const c of cases) {
@@ -342,9 +352,22 @@ describe('data download', () => {
       expect(Buffer.from(bytes).equals(batch[9 + i])).toBe(true);
     });
 
-    // A second request reuses the built bundle (same key).
+    // A second request reuses the built bundle: same object, not rebuilt.
+    const { S3Client, GetObjectCommand, HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const s3 = new S3Client({
+      endpoint: runtime.AWS_ENDPOINT_URL_S3,
+      region: runtime.AWS_REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: runtime.AWS_ACCESS_KEY_ID, secretAccessKey: runtime.AWS_SECRET_ACCESS_KEY },
+    });
+    const objectKey = `solutions/${solution.id}/streams/${stream.id}/bundles/10-20.msgpack`;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: runtime.BUCKET_NAME, Key: objectKey }));
+    expect(head.Metadata?.['stream-name']).toBe(encodeURIComponent(stream.name));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const again = await api('GET', `/v1/streams/${stream.id}/data?start=10&stop=20`, { key });
     expect(new URL(again.headers.get('location')!).pathname).toBe(new URL(location).pathname);
+    const headAgain = await s3.send(new HeadObjectCommand({ Bucket: runtime.BUCKET_NAME, Key: objectKey }));
+    expect(headAgain.LastModified).toEqual(head.LastModified);
 
     const url = new URL(location);
     const signature = url.searchParams.get('X-Amz-Signature')!;
@@ -355,15 +378,7 @@ describe('data download', () => {
     expect((await fetch(otherKey)).status).toBe(403);
 
     // An expired link: the same object presigned for 1 second.
-    const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
     const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
-    const s3 = new S3Client({
-      endpoint: runtime.AWS_ENDPOINT_URL_S3,
-      region: runtime.AWS_REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId: runtime.AWS_ACCESS_KEY_ID, secretAccessKey: runtime.AWS_SECRET_ACCESS_KEY },
-    });
-    const objectKey = `solutions/${solution.id}/streams/${stream.id}/bundles/10-20.msgpack`;
     const shortLived = await getSignedUrl(s3, new GetObjectCommand({ Bucket: runtime.BUCKET_NAME, Key: objectKey }), { expiresIn: 1 });
     expect((await fetch(shortLived)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2100));
