@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteComma
 import { ddb, tableName } from './client.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { retryTransactionConflicts } from './retry.ts';
 import type { Item } from './query.ts';
 
 /**
@@ -151,7 +152,7 @@ export async function parkAppend(streamId: string, pending: PendingAppend, marke
     return { parked: true };
   }
   try {
-    await ddb.send(
+    await retryTransactionConflicts(() => ddb.send(
       new TransactWriteCommand({
         TransactItems: [
           pendingPut,
@@ -164,7 +165,7 @@ export async function parkAppend(streamId: string, pending: PendingAppend, marke
           },
         ],
       }),
-    );
+    ));
     return { parked: true };
   } catch (error) {
     if (cancellationReasons(error)?.[1] !== 'ConditionalCheckFailed') throw error;
