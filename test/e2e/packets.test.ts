@@ -377,11 +377,12 @@ describe('data download', () => {
     otherKey.pathname = otherKey.pathname.replace('10-20', '1-25');
     expect((await fetch(otherKey)).status).toBe(403);
 
-    // An expired link: the same object presigned for 1 second.
+    // An expired link: the same object presigned for 2 seconds.
     const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
-    const shortLived = await getSignedUrl(s3, new GetObjectCommand({ Bucket: runtime.BUCKET_NAME, Key: objectKey }), { expiresIn: 1 });
+    // X-Amz-Date has whole seconds, so a 2 s link is valid for at least 1 s.
+    const shortLived = await getSignedUrl(s3, new GetObjectCommand({ Bucket: runtime.BUCKET_NAME, Key: objectKey }), { expiresIn: 2 });
     expect((await fetch(shortLived)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, 3100));
     expect((await fetch(shortLived)).status).toBe(403);
   });
 
