@@ -19,7 +19,7 @@ export interface Route {
   /** false: no API key needed (health checks, the OpenAPI document). */
   auth?: false;
   /** Extra grants the handler needs beyond table and bucket access. */
-  needs?: ('sfn' | 'scheduler')[];
+  needs?: ('sfn' | 'scheduler' | 'secrets')[];
 }
 
 const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
@@ -59,6 +59,12 @@ export const routes: Route[] = [
   // --- stream groups (issue 7) ---
 
   // --- connections (issue 8) ---
+  v1('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),
+  v1('GET', '/connections', 'connections-list', ['streams:read']),
+  v1('GET', '/connections/{id}', 'connections-get', ['streams:read']),
+  v1('PUT', '/connections/{id}', 'connections-put', ['streams:write'], { needs: ['secrets'] }),
+  v1('DELETE', '/connections/{id}', 'connections-delete', ['streams:write'], { needs: ['secrets'] }),
+  v1('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
 
   // --- MODE SDS face (issue 4) ---
 
