@@ -50,6 +50,8 @@ export async function openPostgres(params: ConnectionParams, timeoutMs = 10_000)
     connectionTimeoutMillis: timeoutMs,
     types: pgTypes,
     application_name: 'sluice',
+    // Timestamps with time zone read as UTC text (`+00`), the same for every reader.
+    options: '-c TimeZone=UTC',
   });
   client.on('error', () => undefined);
   try {
@@ -78,6 +80,14 @@ export async function openMysql(params: ConnectionParams, timeoutMs = 10_000): P
       charset: 'utf8mb4_bin',
       timezone: 'Z',
       multipleStatements: false,
+      // mysql2's own text-protocol float parser is off in the last digits; Number() of the server's text is exact.
+      typeCast: (field, next) => {
+        if (field.type === 'DOUBLE' || field.type === 'FLOAT') {
+          const text = field.string();
+          return text === null ? null : Number(text);
+        }
+        return next();
+      },
     });
     connection.on('error', () => undefined);
     return connection;
