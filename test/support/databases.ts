@@ -133,7 +133,8 @@ async function startPostgres(dir: string): Promise<{ params: DatabaseParams; chi
   const [cmd, args] = asUser(user, join(bin, 'postgres'), [
     '-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
     '-c', 'wal_level=logical', '-c', 'max_replication_slots=20', '-c', 'max_wal_senders=20',
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    '-c', 'fsync=off', '-c', 'full_page_writes=off',
+    // synchronous_commit stays on: logical decoding only sees flushed WAL, so CDC tests would have to wait for the WAL writer.
     '-c', 'max_connections=200', '-c', 'shared_buffers=128MB',
   ]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
