@@ -3,7 +3,7 @@ import type { EndStatus } from '../model/run-lifecycle.ts';
 import { ddb, tableName } from '../store/client.ts';
 import { cancellationReasons } from '../store/errors.ts';
 import { prepareAggregateWrites } from '../store/aggregates.ts';
-import { getRunRecord, offsetsKey, runKey, setRunFields, type RunError, type RunRecord } from '../store/runs.ts';
+import { getRunRecord, getStreamOffsets, offsetsKey, runKey, setRunFields, type RunError, type RunRecord } from '../store/runs.ts';
 import { TransientError, RunConfigurationError } from './errors.ts';
 import { boundsOf, buildPipeline, closePipeline, evaluateBundle, storeItemCount, writeSinks, type BundleEvaluation, type Pipeline } from './pipeline.ts';
 import type { NodeStats } from './types.ts';
@@ -47,6 +47,10 @@ export async function processRun(runId: string, options: ProcessOptions): Promis
   if (options.executionArn && run.executionArn !== options.executionArn) {
     await setRunFields(runId, { executionArn: options.executionArn });
   }
+  if (run.checkpoint.bundle === 0 && run.status === 'running') {
+    // The run holds the stream's active-run slot now, so no offsets reset can slip in after this read.
+    run = { ...run, checkpoint: { ...run.checkpoint, offsets: (await getStreamOffsets(run.streamId)).offsets } };
+  }
   let pipeline: Pipeline | undefined;
   let bundles = 0;
   try {
@@ -87,7 +91,9 @@ export async function processRun(runId: string, options: ProcessOptions): Promis
       if (batch && evaluation.exhausted) return { action: 'finished', waitSeconds: 0, bundles };
       if (Date.now() >= options.deadline) return { action: 'more', waitSeconds: 0, bundles };
       if (!batch && evaluation.exhausted) return { action: 'idle', waitSeconds: 0, bundles };
-      run = (await getRunRecord(runId))!;
+      const fresh = await getRunRecord(runId);
+      if (!fresh) throw new RunConfigurationError(`run ${runId} vanished`);
+      run = { ...fresh, checkpoint: run.checkpoint };
     }
   } finally {
     if (pipeline) await closePipeline(pipeline);
@@ -96,8 +102,8 @@ export async function processRun(runId: string, options: ProcessOptions): Promis
 
 /** What a run's stored state says before the next bundle: stop, pause, a limit, or nothing (go on). */
 function verdict(run: RunRecord): RunAction | undefined {
-  if (run.status !== 'running') return run.status === 'paused' ? 'pause' : 'stop';
-  if (run.desiredStatus === 'stopped') return 'stop';
+  // A stop wins over everything; an ended run answers stop too (RecordEnd leaves it as it is).
+  if (run.desiredStatus === 'stopped' || (run.status !== 'running' && run.status !== 'paused')) return 'stop';
   if (run.desiredStatus === 'paused') return 'pause';
   const { numberOfEvents, elapsedTime } = run.definition.settings.limits;
   if (elapsedTime > 0 && Date.now() - Date.parse(run.startedAt) >= elapsedTime * 1000) return 'time_limit_reached';
