@@ -57,6 +57,11 @@ export const routes: Route[] = [
   // --- runs, offsets, stats, aggregation stores (issue 6) ---
 
   // --- stream groups (issue 7) ---
+  v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write']),
+  v1('GET', '/stream-groups', 'stream-groups-list', ['streams:read']),
+  v1('GET', '/stream-groups/{id}', 'stream-groups-get', ['streams:read']),
+  v1('PUT', '/stream-groups/{id}', 'stream-groups-put', ['runs:write']),
+  v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write']),
 
   // --- connections (issue 8) ---
   v1('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),

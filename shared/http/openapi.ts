@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { routes, routeKey, type Route } from '#functions/routes.ts';
 import { streamInput } from '../services/streams.ts';
+import { groupInput } from '../services/groups.ts';
 
 /**
  * The OpenAPI 3.1 document of every face, built from the route table (so no
@@ -71,6 +72,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   // --- runs, offsets, stats (issue 6) ---
 
   // --- stream groups (issue 7) ---
+  'POST /v1/stream-groups': { summary: 'Create a stream group (ordered streams, optional schedule)', body: groupInput },
+  'GET /v1/stream-groups': { summary: 'List stream groups' },
+  'GET /v1/stream-groups/{id}': { summary: 'Get a stream group' },
+  'PUT /v1/stream-groups/{id}': { summary: 'Replace a stream group (If-Match)', body: groupInput },
+  'DELETE /v1/stream-groups/{id}': { summary: 'Delete a stream group (409 while running)' },
 
   // --- connections, DBConvert face (issue 8) ---
 };

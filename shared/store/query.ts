@@ -14,6 +14,8 @@ interface PageQuery {
   newestFirst?: boolean;
   /** Filters applied after reading; the page is filled up to `limit` all the same. */
   keep?: (item: Item) => boolean;
+  /** Strongly consistent reads (table only; GSIs are always eventually consistent). */
+  consistent?: boolean;
 }
 
 const keyNames = (index?: 'GSI1' | 'GSI2') => (index ? { pk: `${index}PK`, sk: `${index}SK` } : { pk: 'PK', sk: 'SK' });
@@ -45,6 +47,7 @@ export async function queryPage(query: PageQuery): Promise<Page<Item>> {
         ExpressionAttributeValues: query.sortBeginsWith ? { ':pk': query.partition, ':sk': query.sortBeginsWith } : { ':pk': query.partition },
         ExclusiveStartKey: startKey,
         ScanIndexForward: !query.newestFirst,
+        ConsistentRead: query.consistent && !query.index ? true : undefined,
         Limit: Math.max(query.limit + 1, 25),
       }),
     );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { api, newTenant, unique } from '../support/api.ts';
+import { tableReader } from '../support/dynamo.ts';
 
 const definition = {
   nodes: [
@@ -31,7 +32,8 @@ describe('health and auth', () => {
 
   it('accepts the three header forms', async () => {
     const { key } = await newTenant();
-    for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }, { authorization: `ModeCloud ${key}` }]) {
+    const forms: Record<string, string>[] = [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }, { authorization: `ModeCloud ${key}` }];
+    for (const headers of forms) {
       expect((await api('GET', '/v1/streams', { headers })).status).toBe(200);
     }
   });
@@ -203,8 +205,8 @@ describe('native streams', () => {
     expect((await api('POST', '/v1/streams', { key, body: { name: 'gone' } })).status).toBe(201);
   });
 
-  it('lets exactly one of 50 concurrent creates of one name win', async () => {
-    const { key } = await newTenant();
+  it('lets exactly one of 50 concurrent creates of one name win, leaving no orphan items', async () => {
+    const { key, solution } = await newTenant();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => api('POST', '/v1/streams', { key, body: { name: 'race', description: String(i) } })),
     );
@@ -213,7 +215,13 @@ describe('native streams', () => {
     expect(statuses.filter((s) => s === 409)).toHaveLength(49);
     const list = await api('GET', '/v1/streams?limit=500', { key });
     expect(list.body.items).toHaveLength(1);
-    expect(list.body.items[0].id).toBe(results.find((r) => r.status === 201)!.body.id);
+    const winner = results.find((r) => r.status === 201)!.body.id;
+    expect(list.body.items[0].id).toBe(winner);
+    const table = tableReader();
+    const claims = await table.itemsWithPkPrefix(`SOL#${solution.id}#NAME#`);
+    expect(claims.map((c) => c.streamId)).toEqual([winner]);
+    const streams = (await table.itemsWithPkPrefix('STM#')).filter((i) => i.SK === 'STREAM' && i.solutionId === solution.id);
+    expect(streams.map((s) => s.id)).toEqual([winner]);
   });
 
   it('replays a create with the same Idempotency-Key and refuses another body', async () => {

@@ -23,8 +23,8 @@ export async function api<T = any>(method: string, path: string, options: CallOp
   const headers: Record<string, string> = { ...options.headers };
   const key = options.key === undefined ? adminKey() : options.key;
   if (key && !Object.keys(headers).some((h) => ['authorization', 'x-api-key'].includes(h.toLowerCase()))) headers['x-api-key'] = key;
-  let body: BodyInit | undefined;
-  if (options.raw !== undefined) body = options.raw as BodyInit;
+  let body: RequestInit["body"] | undefined;
+  if (options.raw !== undefined) body = options.raw as RequestInit["body"];
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { cronExpression } from '../model/definition.ts';
+import { conflict, invalid, notFound, preconditionFailed, type ErrorDetail } from '../model/errors.ts';
+import { newId } from '../model/ids.ts';
+import { isAdmin, type Principal } from '../model/principal.ts';
+import {
+  getGroupRecord,
+  insertGroup,
+  listGroupRecords,
+  removeGroup,
+  replaceGroup,
+  type GroupRecord,
+} from '../store/groups.ts';
+import { getStreamRecord } from '../store/streams.ts';
+import type { Page } from '../store/pagination.ts';
+
+/** A group's membership changes in one transaction with the group, so its size is bounded by DynamoDB's 100 items. */
+export const MAX_GROUP_STREAMS = 48;
+
+export const groupInput = z.object({
+  name: z.string().trim().min(1).max(128),
+  description: z.string().max(4096).default(''),
+  streams: z
+    .array(z.string().min(1))
+    .min(1, 'a group needs at least one stream')
+    .max(MAX_GROUP_STREAMS, `a group holds at most ${MAX_GROUP_STREAMS} streams`)
+    .refine((ids) => new Set(ids).size === ids.length, 'a stream can appear only once in a group'),
+  schedule: z.strictObject({ cron: cronExpression, timezone: z.string().optional() }).nullable().default(null),
+});
+export type GroupInput = z.output<typeof groupInput>;
+
+/** Every listed stream exists in the group's solution (checked on every write; Prepare checks again at run time). */
+async function checkStreams(solutionId: string, streams: string[]): Promise<void> {
+  const records = await Promise.all(streams.map((id) => getStreamRecord(id)));
+  const details: ErrorDetail[] = [];
+  records.forEach((stream, i) => {
+    if (!stream || stream.solutionId !== solutionId) details.push({ path: `streams[${i}]`, message: `no stream ${streams[i]}` });
+  });
+  if (details.length) throw invalid(`the group lists streams that do not exist: ${details.map((d) => d.message.slice(10)).join(', ')}`, details);
+}
+
+export async function getGroup(principal: Principal, id: string): Promise<GroupRecord> {
+  const group = await getGroupRecord(id);
+  if (!group || (group.solutionId !== principal.solutionId && !isAdmin(principal))) throw notFound(`stream group ${id}`);
+  return group;
+}
+
+export async function createGroup(principal: Principal, input: GroupInput): Promise<GroupRecord> {
+  await checkStreams(principal.solutionId, input.streams);
+  const now = new Date().toISOString();
+  const group: GroupRecord = {
+    id: newId('group'),
+    solutionId: principal.solutionId,
+    ...input,
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+    activeGroupRun: null,
+  };
+  await insertGroup(group);
+  return group;
+}
+
+export async function replaceGroupDefinition(principal: Principal, id: string, input: GroupInput, expectedRevision?: number): Promise<GroupRecord> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getGroup(principal, id);
+    if (expectedRevision !== undefined && current.revision !== expectedRevision) {
+      throw preconditionFailed(`stream group ${id} is at revision ${current.revision}, not ${expectedRevision}`);
+    }
+    if (current.activeGroupRun && input.streams.join() !== current.streams.join()) {
+      throw conflict(`stream group ${id} is running (${current.activeGroupRun.id}); its streams cannot change until it ends`);
+    }
+    await checkStreams(current.solutionId, input.streams);
+    const next: GroupRecord = { ...current, ...input, revision: current.revision + 1, updatedAt: new Date().toISOString() };
+    if ((await replaceGroup(current, next)) === 'ok') return next;
+    if (expectedRevision !== undefined) throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
+  }
+  throw conflict(`stream group ${id} is being changed by others; try again`);
+}
+
+export async function deleteGroup(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
+  const group = await getGroup(principal, id);
+  if (expectedRevision !== undefined && group.revision !== expectedRevision) {
+    throw preconditionFailed(`stream group ${id} is at revision ${group.revision}, not ${expectedRevision}`);
+  }
+  if (group.activeGroupRun) throw conflict(`stream group ${id} is running (${group.activeGroupRun.id}); stop it first`);
+  const outcome = await removeGroup(group);
+  if (outcome === 'running') throw conflict(`stream group ${id} is running; stop it first`);
+  if (outcome === 'stale') throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
+}
+
+export function listGroups(solutionId: string, limit: number, cursor?: string): Promise<Page<GroupRecord>> {
+  return listGroupRecords(solutionId, limit, cursor);
+}

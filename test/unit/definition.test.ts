@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { validateDefinition } from '#shared/model/definition.ts';
+import { SluiceError } from '#shared/model/errors.ts';
+
+function problems(definition: unknown): string[] {
+  try {
+    validateDefinition(definition);
+  } catch (error) {
+    if (error instanceof SluiceError) return (error.details ?? []).map((d) => `${d.path}: ${d.message}`);
+    throw error;
+  }
+  return [];
+}
+
+const source = { id: 'in', type: 'http-collector' };
+const sink = { id: 'out', type: 'dataset' };
+
+describe('validateDefinition', () => {
+  it('fills defaults for an empty definition', () => {
+    expect(validateDefinition({})).toMatchObject({
+      mode: 'batch',
+      nodes: [],
+      edges: [],
+      settings: { dataBundleSize: 500, limits: { numberOfEvents: 0, elapsedTime: 0 } },
+    });
+  });
+
+  it('accepts the example graph of API.md and applies node config defaults', () => {
+    const definition = validateDefinition({
+      mode: 'batch',
+      nodes: [
+        { id: 'in', type: 'http-collector', name: 'meter-readings', config: { format: 'ndjson' } },
+        { id: 'm', type: 'meter', config: { groupBy: ['account'], aggregates: { kwh: { fn: 'sum', field: 'kwh' } } } },
+        { id: 'out', type: 'aggregation-store', name: 'usage', config: {} },
+      ],
+      edges: [{ from: 'in', to: 'm' }, { from: 'm', to: 'out' }],
+      nodeGroups: [{ id: 'g1', name: 'ingest', nodes: ['in'] }],
+      settings: { dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } },
+      schedule: { cron: '0 2 * * ? *' },
+    });
+    expect(definition.nodes[2].config).toEqual({});
+    expect(definition.schedule).toEqual({ cron: '0 2 * * ? *' });
+  });
+
+  it('names a cycle with its nodes', () => {
+    const found = problems({
+      nodes: [source, { id: 'a', type: 'map', config: { expression: '$' } }, { id: 'b', type: 'map', config: { expression: '$' } }, sink],
+      edges: [{ from: 'in', to: 'a' }, { from: 'a', to: 'b' }, { from: 'b', to: 'a' }, { from: 'b', to: 'out' }],
+    });
+    expect(found).toContain('definition.edges: the graph has a cycle: a -> b -> a');
+  });
+
+  it('refuses edges into sources and out of sinks', () => {
+    const found = problems({ nodes: [source, sink], edges: [{ from: 'out', to: 'in' }] });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'definition.edges[0].from: out is a sink and cannot feed other nodes',
+        'definition.edges[0].to: in is a source and cannot take input',
+      ]),
+    );
+  });
+
+  it('requires every sink to be reachable from a source', () => {
+    expect(problems({ nodes: [source, sink], edges: [] })).toContain('definition.nodes[1]: sink out is not reachable from any source');
+    expect(problems({ nodes: [source, sink], edges: [{ from: 'in', to: 'out' }] })).toEqual([]);
+  });
+
+  it('checks node configs per type, refusing unknown keys', () => {
+    expect(problems({ nodes: [{ id: 'f', type: 'filter', config: {} }] })[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression/);
+    expect(problems({ nodes: [{ id: 'h', type: 'http-collector', config: { fromat: 'csv' } }] })[0]).toMatch(/^definition\.nodes\[0\]\.config/);
+    expect(problems({ nodes: [{ id: 'd', type: 'dataset', config: { updateMethod: 'UPSERT' } }] })[0]).toMatch(/keyColumnNames/);
+    expect(problems({ nodes: [{ id: 's', type: 'aggregation-store' }] })).toContain(
+      'definition.nodes[0].name: an aggregation-store node needs a name (the store it writes)',
+    );
+  });
+
+  it('refuses duplicate node ids, bad ids and unknown group members', () => {
+    const found = problems({ nodes: [source, { ...source }], nodeGroups: [{ id: 'g', nodes: ['ghost'] }] });
+    expect(found).toEqual(expect.arrayContaining(['definition.nodes[1].id: duplicate node id in', 'definition.nodeGroups[0].nodes[0]: no node ghost']));
+    expect(problems({ nodes: [{ id: 'bad id', type: 'map', config: { expression: '$' } }] })[0]).toMatch(/^definition\.nodes\[0\]\.id/);
+  });
+
+  it('validates the cron schedule', () => {
+    expect(problems({ schedule: { cron: 'every day' } })[0]).toMatch(/^definition\.schedule\.cron/);
+    expect(problems({ schedule: { cron: '0/5 * * * ? *' } })).toEqual([]);
+  });
+
+  it('compiles JSONata expressions', () => {
+    expect(problems({ nodes: [{ id: 'm', type: 'map', config: { expression: '{"a": }' } }] })[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression: invalid JSONata/);
+  });
+});

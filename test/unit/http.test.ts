@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { errorBody } from '#shared/http/faces.ts';
+import { conflict, invalid } from '#shared/model/errors.ts';
+import { mergePatch } from '#shared/model/merge-patch.ts';
+import { decodeCursor, encodeCursor } from '#shared/store/pagination.ts';
+import { presentedKey, keyIdOf } from '#shared/services/keys.ts';
+
+describe('face error bodies', () => {
+  const error = conflict('already running');
+  it.each([
+    ['native', { error: { code: 'conflict', message: 'already running', requestId: 'r1' } }],
+    ['dbconvert', { error: 'already running' }],
+    ['sds', { reason: 'already running' }],
+    ['domo', { status: 409, statusReason: 'Conflict', message: 'already running', toe: 'r1' }],
+  ] as const)('shapes %s errors as its vendor does', (face, body) => {
+    expect(errorBody(face, error, 'r1')).toEqual(body);
+  });
+
+  it('carries validation details only on the native face', () => {
+    const bad = invalid('bad', [{ path: 'name', message: 'required' }]);
+    expect(errorBody('native', bad, 'r')).toMatchObject({ error: { details: [{ path: 'name', message: 'required' }] } });
+    expect(errorBody('sds', bad, 'r')).toEqual({ reason: 'bad' });
+  });
+});
+
+describe('merge patch (RFC 7386)', () => {
+  it('merges objects, deletes nulls and replaces arrays', () => {
+    expect(mergePatch({ a: 1, b: { c: 2, d: 3 }, e: [1, 2] }, { b: { c: null, x: 1 }, e: [3] })).toEqual({ a: 1, b: { d: 3, x: 1 }, e: [3] });
+  });
+});
+
+describe('cursors', () => {
+  it('round-trip and refuse forgeries for another partition', () => {
+    const key = { PK: 'STM#a', SK: 'STREAM', GSI1PK: 'SOL#x#STREAMS', GSI1SK: 'a' };
+    const cursor = encodeCursor(key)!;
+    expect(decodeCursor(cursor, { name: 'GSI1PK', value: 'SOL#x#STREAMS' })).toEqual(key);
+    expect(() => decodeCursor(cursor, { name: 'GSI1PK', value: 'SOL#y#STREAMS' })).toThrow(/cursor/);
+    expect(() => decodeCursor('%%%')).toThrow(/cursor/);
+  });
+});
+
+describe('API key headers', () => {
+  it('reads X-API-Key, Bearer and ModeCloud forms', () => {
+    expect(presentedKey({ 'x-api-key': 'k1' })).toBe('k1');
+    expect(presentedKey({ authorization: 'Bearer k2' })).toBe('k2');
+    expect(presentedKey({ authorization: 'ModeCloud k3' })).toBe('k3');
+    expect(presentedKey({ authorization: 'Basic abc' })).toBeUndefined();
+  });
+
+  it('finds the id inside generated keys and derives a stable one for chosen keys', () => {
+    expect(keyIdOf(`sk.key_01ARZ3NDEKTSV4RRFFQ69G5FAV.${'a'.repeat(43)}`)).toBe('key_01ARZ3NDEKTSV4RRFFQ69G5FAV');
+    expect(keyIdOf('my-admin-key')).toBe(keyIdOf('my-admin-key'));
+    expect(keyIdOf('my-admin-key')).toMatch(/^key_[0-9A-Z]{26}$/);
+    expect(keyIdOf('my-admin-key')).not.toBe(keyIdOf('other-key'));
+  });
+});
