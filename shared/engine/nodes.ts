@@ -1,5 +1,7 @@
 import { registerSource } from './registry.ts';
 import { httpCollector, type PacketPort } from './sources/http-collector.ts';
+// table-source, table-sink, s3-source (issue 8) register themselves.
+import './nodes/register.ts';
 
 /**
  * The built-in node implementations, registered once per Lambda. The packet
