@@ -31,6 +31,16 @@ const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extr
   ...extra,
 });
 
+/** DBConvert Streams face (seed 003): `/api/v1/...`, handlers under functions/dbconvert/. */
+const dbc = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
+  method,
+  path: `/api/v1${path}`,
+  handler: `dbconvert/${handler}`,
+  face: 'dbconvert',
+  scopes,
+  ...extra,
+});
+
 export const routes: Route[] = [
   v1('GET', '/health', 'health', [], { auth: false }),
   v1('GET', '/openapi.json', 'openapi', [], { auth: false }),
@@ -76,6 +86,26 @@ export const routes: Route[] = [
   // --- Domo face (issue 5) ---
 
   // --- DBConvert face (issue 8) ---
+  dbc('GET', '/health', 'health', [], { auth: false }),
+  dbc('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),
+  dbc('GET', '/connections', 'connections-list', ['streams:read']),
+  dbc('POST', '/connections/test', 'connections-test', ['streams:read']),
+  dbc('GET', '/connections/{id}', 'connections-get', ['streams:read']),
+  dbc('PUT', '/connections/{id}', 'connections-put', ['streams:write'], { needs: ['secrets'] }),
+  dbc('DELETE', '/connections/{id}', 'connections-delete', ['streams:write'], { needs: ['secrets'] }),
+  dbc('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
+  dbc('GET', '/stream-configs', 'configs-list', ['streams:read']),
+  dbc('POST', '/stream-configs', 'configs-create', ['streams:write']),
+  dbc('GET', '/stream-configs/{id}', 'configs-get', ['streams:read']),
+  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write']),
+  dbc('PUT', '/stream-configs/{id}/clone', 'configs-clone', ['streams:write']),
+  dbc('POST', '/stream-configs/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  dbc('GET', '/streams', 'streams-list', ['streams:read']),
+  dbc('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/pause', 'streams-pause', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/resume', 'streams-resume', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/stop', 'streams-stop', ['runs:write'], { needs: ['sfn'] }),
+  dbc('GET', '/streams/{id}/stats', 'streams-stats', ['streams:read']),
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
