@@ -49,6 +49,13 @@ export const routes: Route[] = [
   v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
 
   // --- versions, export/import, deploy (issue 3) ---
+  v1('GET', '/streams/{id}/versions', 'versions-list', ['streams:read']),
+  v1('POST', '/streams/{id}/versions', 'versions-create', ['streams:write']),
+  v1('GET', '/streams/{id}/versions/{a}/diff/{b}', 'versions-diff', ['streams:read']),
+  v1('GET', '/streams/{id}/export', 'streams-export', ['streams:read']),
+  v1('POST', '/streams/import', 'streams-import', ['streams:write']),
+  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write']),
+  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write']),
 
   // --- packets, sessions, metadata (issue 4) ---
 
