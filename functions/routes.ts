@@ -58,6 +58,21 @@ export const routes: Route[] = [
   v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write']),
 
   // --- packets, sessions, metadata (issue 4) ---
+  v1('POST', '/streams/{id}/packets', 'packets-append', ['data:write']),
+  v1('POST', '/streams/{id}/packets/batch', 'packets-batch', ['data:write']),
+  v1('GET', '/streams/{id}/packets', 'packets-list', ['data:read']),
+  v1('GET', '/streams/{id}/status', 'data-status', ['data:read']),
+  v1('PUT', '/streams/{id}/owner', 'owner-put', ['data:write']),
+  v1('DELETE', '/streams/{id}/owner', 'owner-delete', ['data:write']),
+  v1('GET', '/streams/{id}/sessions', 'sessions-list', ['data:read']),
+  v1('POST', '/streams/{id}/sessions', 'sessions-create', ['data:write']),
+  v1('POST', '/streams/{id}/sessions/open', 'sessions-open', ['data:write']),
+  v1('POST', '/streams/{id}/sessions/close', 'sessions-close', ['data:write']),
+  v1('GET', '/streams/{id}/sessions/{sessionId}', 'sessions-get', ['data:read']),
+  v1('DELETE', '/streams/{id}/sessions/{sessionId}', 'sessions-delete', ['data:write']),
+  v1('PUT', '/streams/{id}/metadata/{packetIndex}', 'metadata-put', ['data:write']),
+  v1('GET', '/streams/{id}/metadata', 'metadata-list', ['data:read']),
+  v1('GET', '/streams/{id}/data', 'data-get', ['data:read']),
 
   // --- executions and datasets (issue 5) ---
 
@@ -85,6 +100,15 @@ export const routes: Route[] = [
   // --- connections (issue 8) ---
 
   // --- MODE SDS face (issue 4) ---
+  sds('GET', '', 'streams-list', ['streams:read']),
+  sds('GET', '/{streamName}', 'streams-get', ['streams:read']),
+  sds('GET', '/{streamName}/status', 'status', ['data:read']),
+  sds('GET', '/{streamName}/sessions', 'sessions-list', ['data:read']),
+  sds('POST', '/{streamName}/sessions', 'sessions-create', ['data:write']),
+  sds('GET', '/{streamName}/sessions/{sessionId}', 'sessions-get', ['data:read']),
+  sds('DELETE', '/{streamName}/sessions/{sessionId}', 'sessions-delete', ['data:write']),
+  sds('GET', '/{streamName}/metadata', 'metadata-list', ['data:read']),
+  sds('GET', '/{streamName}/data', 'data', ['data:read']),
 
   // --- Domo face (issue 5) ---
 
@@ -97,4 +121,9 @@ const byKey = new Map(routes.map((route) => [routeKey(route), route]));
 
 export function routeByKey(key: string): Route | undefined {
   return byKey.get(key);
+}
+
+/** A MODE SDS face row under `/homes/{homeId}/smartModules/{moduleId}/streams` (hoisted for the table above). */
+function sds(method: Method, path: string, handler: string, scopes: Scope[]): Route {
+  return { method, path: `/homes/{homeId}/smartModules/{moduleId}/streams${path}`, handler: `sds/${handler}`, face: 'sds', scopes };
 }
