@@ -59,12 +59,46 @@ export const routes: Route[] = [
   v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
 
   // --- versions, export/import, deploy (issue 3) ---
+  v1('GET', '/streams/{id}/versions', 'versions-list', ['streams:read']),
+  v1('POST', '/streams/{id}/versions', 'versions-create', ['streams:write']),
+  v1('GET', '/streams/{id}/versions/{a}/diff/{b}', 'versions-diff', ['streams:read']),
+  v1('GET', '/streams/{id}/export', 'streams-export', ['streams:read']),
+  v1('POST', '/streams/import', 'streams-import', ['streams:write']),
+  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write']),
+  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write']),
 
   // --- packets, sessions, metadata (issue 4) ---
+  v1('POST', '/streams/{id}/packets', 'packets-append', ['data:write']),
+  v1('POST', '/streams/{id}/packets/batch', 'packets-batch', ['data:write']),
+  v1('GET', '/streams/{id}/packets', 'packets-list', ['data:read']),
+  v1('GET', '/streams/{id}/status', 'data-status', ['data:read']),
+  v1('PUT', '/streams/{id}/owner', 'owner-put', ['data:write']),
+  v1('DELETE', '/streams/{id}/owner', 'owner-delete', ['data:write']),
+  v1('GET', '/streams/{id}/sessions', 'sessions-list', ['data:read']),
+  v1('POST', '/streams/{id}/sessions', 'sessions-create', ['data:write']),
+  v1('POST', '/streams/{id}/sessions/open', 'sessions-open', ['data:write']),
+  v1('POST', '/streams/{id}/sessions/close', 'sessions-close', ['data:write']),
+  v1('GET', '/streams/{id}/sessions/{sessionId}', 'sessions-get', ['data:read']),
+  v1('DELETE', '/streams/{id}/sessions/{sessionId}', 'sessions-delete', ['data:write']),
+  v1('PUT', '/streams/{id}/metadata/{packetIndex}', 'metadata-put', ['data:write']),
+  v1('GET', '/streams/{id}/metadata', 'metadata-list', ['data:read']),
+  v1('GET', '/streams/{id}/data', 'data-get', ['data:read']),
 
   // --- executions and datasets (issue 5) ---
 
   // --- runs, offsets, stats, aggregation stores (issue 6) ---
+  v1('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/streams/{id}/stop', 'streams-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/streams/{id}/runs', 'streams-runs-list', ['streams:read']),
+  v1('GET', '/streams/{id}/offsets', 'streams-offsets-get', ['streams:read']),
+  v1('POST', '/streams/{id}/offsets/reset', 'streams-offsets-reset', ['runs:write']),
+  v1('GET', '/runs/{id}', 'runs-get', ['streams:read']),
+  v1('POST', '/runs/{id}/pause', 'runs-pause', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/runs/{id}/resume', 'runs-resume', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/runs/{id}/stop', 'runs-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/runs/{id}/stats', 'runs-stats', ['streams:read']),
+  v1('GET', '/stats', 'stats-list', ['streams:read']),
+  v1('GET', '/aggregation-stores/{name}/items', 'aggregation-store-items', ['data:read']),
 
   // --- stream groups (issue 7) ---
   v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write']),
@@ -82,6 +116,15 @@ export const routes: Route[] = [
   v1('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
 
   // --- MODE SDS face (issue 4) ---
+  sds('GET', '', 'streams-list', ['streams:read']),
+  sds('GET', '/{streamName}', 'streams-get', ['streams:read']),
+  sds('GET', '/{streamName}/status', 'status', ['data:read']),
+  sds('GET', '/{streamName}/sessions', 'sessions-list', ['data:read']),
+  sds('POST', '/{streamName}/sessions', 'sessions-create', ['data:write']),
+  sds('GET', '/{streamName}/sessions/{sessionId}', 'sessions-get', ['data:read']),
+  sds('DELETE', '/{streamName}/sessions/{sessionId}', 'sessions-delete', ['data:write']),
+  sds('GET', '/{streamName}/metadata', 'metadata-list', ['data:read']),
+  sds('GET', '/{streamName}/data', 'data', ['data:read']),
 
   // --- Domo face (issue 5) ---
 
@@ -114,4 +157,9 @@ const byKey = new Map(routes.map((route) => [routeKey(route), route]));
 
 export function routeByKey(key: string): Route | undefined {
   return byKey.get(key);
+}
+
+/** A MODE SDS face row under `/homes/{homeId}/smartModules/{moduleId}/streams` (hoisted for the table above). */
+function sds(method: Method, path: string, handler: string, scopes: Scope[]): Route {
+  return { method, path: `/homes/{homeId}/smartModules/{moduleId}/streams${path}`, handler: `sds/${handler}`, face: 'sds', scopes };
 }

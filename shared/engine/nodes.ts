@@ -1,21 +1,22 @@
-import { registerSource } from './registry.ts';
+import { appendPackets, lastPacketIndex, readPackets } from '../services/packets.ts';
+import { registerSink, registerSource } from './registry.ts';
+import { packetSink } from './sinks/packet-sink.ts';
 import { httpCollector, type PacketPort } from './sources/http-collector.ts';
 // table-source, table-sink, s3-source (issue 8) register themselves.
 import './nodes/register.ts';
 
 /**
- * The built-in node implementations, registered once per Lambda. The packet
- * data plane (services/packets.ts) backs the http-collector; dataset nodes use
- * the datasets service.
+ * The built-in node implementations, registered once per Lambda: the packet
+ * data plane backs http-collector and packet-sink; dataset nodes use the
+ * datasets service. Other node modules register themselves the same way
+ * (shared/engine/registry.ts) and are imported here.
  */
-let packets: PacketPort | undefined;
+const packets: PacketPort = {
+  async readPackets(streamId, afterIndex, max) {
+    return (await readPackets(streamId, afterIndex, max)).map((p) => ({ index: p.index, data: p.bytes, contentType: p.contentType }));
+  },
+  lastPacketIndex,
+};
 
-/** Where the http-collector reads packets (the packets service; tests may pass an in-memory log). */
-export function usePacketPort(port: PacketPort): void {
-  packets = port;
-}
-
-registerSource('http-collector', (context) => {
-  if (!packets) throw new Error('no packet store is configured for the http-collector');
-  return httpCollector(context, packets);
-});
+registerSource('http-collector', (context) => httpCollector(context, packets));
+registerSink('packet-sink', (context) => packetSink(context, { appendPackets }));

@@ -130,7 +130,8 @@ async function commitBounds(run: RunRecord, bounds: Record<string, unknown>): Pr
     new UpdateCommand({
       TableName: tableName(),
       Key: runKey(run.id),
-      UpdateExpression: 'SET checkpoint.bounds = :bounds',
+      UpdateExpression: 'SET #checkpoint.#bounds = :bounds',
+      ExpressionAttributeNames: { '#checkpoint': 'checkpoint', '#bounds': 'bounds' },
       ConditionExpression: 'attribute_exists(PK)',
       ExpressionAttributeValues: { ':bounds': bounds },
     }),
@@ -163,9 +164,17 @@ async function commitBundle(
               Update: {
                 TableName: tableName(),
                 Key: runKey(run.id),
-                UpdateExpression: 'SET checkpoint = :checkpoint, stats = :stats, processed = :processed, recentErrors = :errors, updatedAt = :now',
-                ConditionExpression: 'checkpoint.#bundle = :previous AND #status = :running',
-                ExpressionAttributeNames: { '#bundle': 'bundle', '#status': 'status' },
+                UpdateExpression: 'SET #checkpoint = :checkpoint, #stats = :stats, #processed = :processed, #errors = :errors, #updatedAt = :now',
+                ConditionExpression: '#checkpoint.#bundle = :previous AND #status = :running',
+                ExpressionAttributeNames: {
+                  '#checkpoint': 'checkpoint',
+                  '#bundle': 'bundle',
+                  '#status': 'status',
+                  '#stats': 'stats',
+                  '#processed': 'processed',
+                  '#errors': 'recentErrors',
+                  '#updatedAt': 'updatedAt',
+                },
                 ExpressionAttributeValues: {
                   ':checkpoint': next.checkpoint,
                   ':stats': next.stats,

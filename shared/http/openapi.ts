@@ -36,6 +36,48 @@ const streamSchema = z
   })
   .meta({ id: 'Stream' });
 
+const versionSchema = z
+  .object({ version: z.string(), revision: z.number().int(), description: z.string(), createdAt: z.string() })
+  .meta({ id: 'StreamVersion' });
+
+const exportSchema = z
+  .object({
+    format: z.literal('sluice.stream/v1'),
+    name: z.string(),
+    namespace: z.string(),
+    description: z.string(),
+    version: z.string(),
+    definition: z.record(z.string(), z.unknown()),
+    exportedAt: z.string(),
+  })
+  .meta({ id: 'StreamExport' });
+
+const nodeRef = z.object({ id: z.string(), type: z.string(), name: z.string().optional() });
+const edgeRef = z.object({ from: z.string(), to: z.string() });
+const versionDiffSchema = z
+  .object({
+    from: z.object({ version: z.string(), revision: z.number().int() }),
+    to: z.object({ version: z.string(), revision: z.number().int() }),
+    identical: z.boolean(),
+    nodes: z.object({ added: z.array(nodeRef), removed: z.array(nodeRef), changed: z.array(nodeRef.extend({ fields: z.array(z.string()) })) }),
+    edges: z.object({ added: z.array(edgeRef), removed: z.array(edgeRef) }),
+    nodeGroups: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()) }),
+    settings: z.object({ changed: z.array(z.object({ path: z.string(), from: z.unknown(), to: z.unknown() })) }),
+    mode: z.object({ changed: z.boolean(), from: z.string(), to: z.string() }),
+    schedule: z.object({ changed: z.boolean(), from: z.unknown(), to: z.unknown() }),
+  })
+  .meta({ id: 'StreamVersionDiff' });
+
+const deploymentSchema = z
+  .object({
+    streamId: z.string(),
+    phase: z.enum(['deployed', 'undeployed']),
+    version: z.string(),
+    deployedAt: z.string(),
+    undeployedAt: z.string().optional(),
+  })
+  .meta({ id: 'Deployment' });
+
 const listOf = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 interface RouteDoc {
@@ -64,6 +106,54 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'DELETE /v1/streams/{id}': { summary: 'Delete a stream (409 while running)' },
 
   // --- versions, export/import, deploy (issue 3) ---
+  'GET /v1/streams/{id}/versions': {
+    summary: 'List the autosaved version, then every tag oldest first (paginated)',
+    response: z.object({
+      items: z.array(
+        z.object({
+          version: z.string(),
+          autosaved: z.literal(true).optional(),
+          revision: z.number().int(),
+          description: z.string().optional(),
+          createdAt: z.string().optional(),
+          updatedAt: z.string().optional(),
+        }),
+      ),
+      nextCursor: z.string().nullable(),
+    }),
+  },
+  'POST /v1/streams/{id}/versions': {
+    summary: 'Tag the autosaved definition as an immutable version (409: duplicate tag or the 101st tag; Idempotency-Key)',
+    body: z.object({ tag: z.string().meta({ description: '1-64 letters, digits, . _ -; not autosave' }), description: z.string().optional() }),
+    response: versionSchema,
+  },
+  'GET /v1/streams/{id}/versions/{a}/diff/{b}': {
+    summary: 'What changed from version a to version b (autosave or tags; 404 for an unknown one)',
+    response: versionDiffSchema,
+  },
+  'GET /v1/streams/{id}/export': {
+    summary: 'Export one version (?version=, default autosave) as a self-contained document (Content-Disposition: attachment)',
+    response: exportSchema,
+  },
+  'POST /v1/streams/import': {
+    summary:
+      'Import an export document (+ optional tag). ?onConflict=fail|overwrite|create-new|skip (default fail: 409), ' +
+      '?allowNodeDeletions=true|false (default false: an overwrite dropping nodes is 409 naming them), ' +
+      '?solutionId= (admin keys only; other keys get 403 for a solution not their own). 201 created/renamed, 200 overwritten/skipped. ' +
+      'Idempotency-Key honoured.',
+    body: exportSchema.extend({ tag: z.string().optional(), exportedAt: z.string().optional(), version: z.string().optional() }),
+    response: z.object({ result: z.enum(['created', 'overwritten', 'renamed', 'skipped']), stream: streamSchema }),
+  },
+  'POST /v1/streams/{id}/deploy': {
+    summary:
+      'Deploy a tag (400 for autosave, for an unknown tag, or when a referenced stream or connection does not exist in the solution); arms its schedule',
+    body: z.object({ version: z.string() }),
+    response: deploymentSchema,
+  },
+  'POST /v1/streams/{id}/undeploy': {
+    summary: 'Undeploy (409 while a run is active or if never deployed; repeating it answers the same deployment); disarms the schedule',
+    response: deploymentSchema,
+  },
 
   // --- packets, sessions, metadata, MODE face (issue 4) ---
 

@@ -11,10 +11,15 @@ import {
   putPacketObject,
   sha256Hex,
 } from '../blobs/packets.ts';
+import { monotonicFactory } from 'ulid';
 import {
-  commitPackets,
-  getAppendMarker,
+  forgetPending,
   getDataStatus,
+  getPending,
+  groupCommit,
+  MAX_TRANSACTION_ITEMS,
+  parkAppend,
+  readDataLog,
   iteratePacketEntries,
   queryPacketEntries,
   releaseLease,
@@ -23,6 +28,7 @@ import {
   type DataStatus,
   type NewPacket,
   type PacketEntry,
+  type PendingAppend,
 } from '../store/packets.ts';
 import { getStreamRecord, type StreamRecord } from '../store/streams.ts';
 import type { Page } from '../store/pagination.ts';
@@ -64,6 +70,7 @@ export interface AppendedPacket {
   receivedAt: string;
 }
 
+const ulid = monotonicFactory();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -95,57 +102,84 @@ const heldByOther = (status: DataStatus, writer: Actor) =>
  * Appends packets to a stream as consecutive indexes, all or nothing.
  * 1. The bytes go to S3 first, content addressed (an unreferenced object is
  *    the worst a crash can leave).
- * 2. One transaction moves `packetIndex` from n to n+k and creates the index
- *    entries n+1..n+k; losing a race re-reads and tries again. A packet is
- *    received exactly when that transaction commits: no gap, no reuse.
+ * 2. The append is parked as a pending item (with its idempotency marker).
+ * 3. Group commit: the writer reads the status and the oldest waiting appends
+ *    and commits them all in one transaction that moves `packetIndex` from n
+ *    to n+k and creates the index entries n+1..n+k. Losing the race is fine:
+ *    the winner most likely committed this append too. A packet is received
+ *    exactly when that transaction commits: no gap, no reuse, no duplicate.
  */
 async function appendToStream(stream: StreamRecord, packets: PacketInput[], options: AppendOptions): Promise<AppendedPacket[]> {
   if (packets.length === 0) throw invalid('at least one packet is required');
   if (packets.length > MAX_BATCH_PACKETS) throw invalid(`at most ${MAX_BATCH_PACKETS} packets per batch; got ${packets.length}`);
   const marker = options.idempotencyToken ? { token: createHash('sha256').update(options.idempotencyToken).digest('hex'), bodyHash: digestOf(packets) } : undefined;
-  if (marker) {
-    const replay = await replayOf(stream.id, marker);
-    if (replay) return replay;
-  }
-  const prepared: Omit<NewPacket, 'receivedAt'>[] = await mapLimit(packets, S3_PUT_CONCURRENCY, async (packet) => {
+  const prepared: NewPacket[] = await mapLimit(packets, S3_PUT_CONCURRENCY, async (packet) => {
     const sha256 = sha256Hex(packet.bytes);
     const contentType = packet.contentType || DEFAULT_CONTENT_TYPE;
     const objectKey = packetObjectKey(stream.solutionId, stream.id, sha256);
     await putPacketObject(objectKey, packet.bytes, contentType);
     return { size: packet.bytes.length, contentType, source: options.source, objectKey, sha256 };
   });
-
-  const deadline = Date.now() + APPEND_DEADLINE_MS;
-  let status: DataStatus | undefined;
-  for (let attempt = 0; Date.now() < deadline; attempt++) {
-    status ??= await getDataStatus(stream.id);
-    if (heldByOther(status, options.source)) throw ownerConflict(status);
-    const receivedAt = new Date().toISOString();
-    const outcome = await commitPackets(
-      stream.id,
-      status.packetIndex,
-      prepared.map((packet) => ({ ...packet, receivedAt })),
-      options.source,
-      marker,
-    );
-    if (outcome.ok) return outcome.entries.map(appended);
-    if (outcome.reason === 'replayed') return (await replayOf(stream.id, marker!))!;
-    // Lost a race: start over from what the winner left (returned with the
-    // cancellation when the emulator/DynamoDB provides it, else re-read).
-    status = outcome.reason === 'stale' ? outcome.status : undefined;
-    if (outcome.reason === 'contention' || attempt > 3) await sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
+  let pendingId = ulid();
+  const parked = await parkAppend(stream.id, { id: pendingId, writer: options.source, packets: prepared, createdAt: new Date().toISOString() }, marker);
+  if (!parked.parked) {
+    if (parked.marker.bodyHash !== marker!.bodyHash) throw conflict('this idempotency key was used with different packets');
+    pendingId = parked.marker.pendingId;
   }
-  throw unavailable('the stream is receiving too many concurrent appends; retry shortly');
+  const result = await awaitCommit(stream.id, pendingId);
+  // Without a marker nobody asks again: drop the finished pending item now (TTL would anyway).
+  if (!marker) await forgetPending(stream.id, pendingId);
+  if (result.rejected) throw conflict(result.rejected);
+  return result.packets.map((packet, i) => ({ index: result.assignedFirst! + i, size: packet.size, contentType: packet.contentType, receivedAt: result.receivedAt! }));
 }
 
-const appended = (entry: PacketEntry): AppendedPacket => ({ index: entry.index, size: entry.size, contentType: entry.contentType, receivedAt: entry.receivedAt });
+/** How long a writer lets the writer of an older waiting append commit for it before committing itself. */
+const LEADER_GRACE_MS = 15;
 
-async function replayOf(streamId: string, marker: { token: string; bodyHash: string }): Promise<AppendedPacket[] | undefined> {
-  const previous = await getAppendMarker(streamId, marker.token);
-  if (!previous) return undefined;
-  if (previous.bodyHash !== marker.bodyHash) throw conflict('this idempotency key was used with different packets');
-  const page = await queryPacketEntries(streamId, previous.first, previous.last, previous.last - previous.first + 1);
-  return page.items.map(appended);
+/**
+ * Waits until this append has its indexes (or was refused), committing when
+ * it is the oldest waiting append (the natural leader: it commits everything
+ * waiting behind it) or when the leader seems gone.
+ */
+async function awaitCommit(streamId: string, pendingId: string): Promise<PendingAppend> {
+  const deadline = Date.now() + APPEND_DEADLINE_MS;
+  let patience = 0;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    const { status, pending } = await readDataLog(streamId);
+    const own = pending.find((p) => p.id === pendingId) ?? (await getPending(streamId, pendingId));
+    if (!own) throw unavailable('the append expired before it was committed; send it again');
+    if (own.assignedFirst !== undefined || own.rejected) return own;
+    const waiting = pending.filter((p) => p.assignedFirst === undefined && !p.rejected);
+    const leader = waiting[0]?.id === pendingId;
+    if (!leader && patience++ < 3) {
+      await sleep(LEADER_GRACE_MS / 2 + Math.random() * LEADER_GRACE_MS);
+      continue;
+    }
+    const owner = status.owner && status.owner.until >= Date.now() ? status.owner : null;
+    const accept: PendingAppend[] = [];
+    const reject: { pending: PendingAppend; reason: string }[] = [];
+    let budget = MAX_TRANSACTION_ITEMS - 1;
+    for (const candidate of waiting) {
+      const refused = owner && !(owner.type === candidate.writer.type && owner.id === candidate.writer.id);
+      const cost = refused ? 1 : candidate.packets.length + 1;
+      if (cost > budget) break;
+      budget -= cost;
+      if (refused) reject.push({ pending: candidate, reason: `stream is owned by ${owner.type} ${owner.id} until ${owner.expiresAt}; other writers are refused` });
+      else accept.push(candidate);
+    }
+    const outcome = await groupCommit(streamId, status, accept, reject);
+    if (outcome.ok) {
+      const mine = outcome.committed.find((p) => p.id === pendingId);
+      if (mine) return mine;
+      const refusedMine = reject.find((r) => r.pending.id === pendingId);
+      if (refusedMine) return { ...own, rejected: refusedMine.reason };
+      continue;
+    }
+    // Another writer committed first: most likely this append too.
+    patience = 0;
+    await sleep(Math.random() * Math.min(20, 2 + attempt));
+  }
+  throw unavailable('the stream is receiving too many concurrent appends; retry shortly (with the same Idempotency-Key)');
 }
 
 /**

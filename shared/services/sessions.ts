@@ -1,7 +1,8 @@
+import { z } from 'zod';
 import { conflict, invalid, notFound } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import type { Principal } from '../model/principal.ts';
-import { getDataStatus, type Actor } from '../store/packets.ts';
+import { getDataStatus, MAX_PACKET_INDEX, type Actor } from '../store/packets.ts';
 import type { Page } from '../store/pagination.ts';
 import {
   acquireSessionUse,
@@ -25,6 +26,12 @@ export interface SessionView {
 }
 
 export const sessionView = (session: SessionRecord): SessionView => ({ id: session.id, start: session.start, stop: session.stop, author: session.author });
+
+/** The body of a session add (both faces). */
+export const sessionInput = z.object({
+  start: z.number().int().min(1).max(MAX_PACKET_INDEX),
+  stop: z.number().int().min(1).max(MAX_PACKET_INDEX),
+});
 
 const keyActor = (principal: Principal): Actor => ({ type: 'key', id: principal.keyId });
 

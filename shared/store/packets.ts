@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
@@ -7,14 +7,15 @@ import type { Item } from './query.ts';
 /**
  * The packet log of a stream (docs/packets.md has the full protocol):
  *
- * - `PK=STM#{id}, SK=DATA` the data-plane status: `packetIndex` (the last
+ * - `PK=STM#{id}#DATA, SK=#STATUS` the data-plane status: `packetIndex` (the last
  *   committed index, absent = 0), `lastPacketReceivedAt`, `openPacketIndex`,
  *   the writer lease `ownerType/ownerId/ownerUntil`. It is a separate item from
  *   the stream item because stream writes replace that item whole.
  * - `PK=STM#{id}#PKT, SK={index, 12 digits}` one immutable index entry per
  *   packet, pointing at the S3 object that holds its bytes.
+ * - `PK=STM#{id}#DATA, SK=PEND#{ulid}` an append waiting for indexes (group commit).
  * - `PK=STM#{id}, SK=APPEND#{token}` an append's idempotency marker, written in
- *   the same transaction as the packets it committed (expires after 7 days).
+ *   the same transaction as its pending append (expires after 7 days).
  *
  * An index is assigned only by a transaction that moves `packetIndex` from n
  * to n+k and creates entries n+1..n+k (each `attribute_not_exists`), so indexes
@@ -23,7 +24,9 @@ import type { Item } from './query.ts';
 export const MAX_PACKET_INDEX = 999_999_999_999;
 export const padIndex = (index: number) => String(index).padStart(12, '0');
 
-export const dataStatusKey = (streamId: string) => ({ PK: `STM#${streamId}`, SK: 'DATA' });
+/** The status and the waiting appends share a partition, so one Query reads both. */
+export const dataPartition = (streamId: string) => `STM#${streamId}#DATA`;
+export const dataStatusKey = (streamId: string) => ({ PK: dataPartition(streamId), SK: '#STATUS' });
 export const packetsPartition = (streamId: string) => `STM#${streamId}#PKT`;
 const packetKey = (streamId: string, index: number) => ({ PK: packetsPartition(streamId), SK: padIndex(index) });
 const appendMarkerKey = (streamId: string, token: string) => ({ PK: `STM#${streamId}`, SK: `APPEND#${token}` });
@@ -81,106 +84,205 @@ const toEntry = (item: Item): PacketEntry => ({
   sha256: item.sha256,
 });
 
-export type NewPacket = Omit<PacketEntry, 'index'>;
-
-export type CommitOutcome =
-  | { ok: true; entries: PacketEntry[] }
-  /** Another append moved packetIndex (or the lease) first: retry on `status`. */
-  | { ok: false; reason: 'stale'; status?: DataStatus }
-  /** The idempotency marker exists: this append was committed before. */
-  | { ok: false; reason: 'replayed' }
-  | { ok: false; reason: 'contention' };
-
-const ownerFree = '(attribute_not_exists(ownerUntil) OR ownerUntil < :nowMs OR (ownerType = :actorType AND ownerId = :actorId))';
+export type NewPacket = Omit<PacketEntry, 'index' | 'receivedAt'>;
 
 /**
- * One attempt to commit packets as indexes expected+1..expected+k: one
- * transaction (status update + k entries + optional marker). Never partial.
+ * An append waiting for its indexes: `PK=STM#{id}#DATA, SK=PEND#{ulid}`. Writers
+ * park their packets here, then any writer commits every waiting append in
+ * one transaction (group commit), so 20 concurrent writers cost a handful of
+ * transactions, not 20 racing ones per packet.
  */
-export async function commitPackets(
+export interface PendingAppend {
+  id: string;
+  writer: Actor;
+  packets: NewPacket[];
+  createdAt: string;
+  /** Set by the commit that assigned the indexes first..first+packets.length-1. */
+  assignedFirst?: number;
+  receivedAt?: string;
+  /** Set instead when the stream's owner lease refused this writer. */
+  rejected?: string;
+}
+
+const pendingKey = (streamId: string, id: string) => ({ PK: dataPartition(streamId), SK: `PEND#${id}` });
+/** The transaction limit: status item + entries + pending updates. */
+export const MAX_TRANSACTION_ITEMS = 100;
+const PENDING_TTL_SECONDS = 24 * 3600;
+
+const toPending = (item: Item): PendingAppend => ({
+  id: item.id,
+  writer: item.writer,
+  packets: item.packets,
+  createdAt: item.createdAt,
+  assignedFirst: item.assignedFirst === undefined ? undefined : Number(item.assignedFirst),
+  receivedAt: item.receivedAt,
+  rejected: item.rejected,
+});
+
+export type ParkOutcome = { parked: true } | { parked: false; marker: AppendMarker };
+
+/**
+ * Parks an append (with its idempotency marker, in one transaction). When the
+ * marker exists, nothing is written and the earlier append's marker is returned.
+ */
+export async function parkAppend(streamId: string, pending: PendingAppend, marker?: { token: string; bodyHash: string }): Promise<ParkOutcome> {
+  const now = Math.floor(Date.now() / 1000);
+  const pendingPut = {
+    Put: {
+      TableName: tableName(),
+      Item: {
+        ...pendingKey(streamId, pending.id),
+        type: 'pending-append',
+        ...pending,
+        expiresAt: now + (marker ? MARKER_TTL_SECONDS : PENDING_TTL_SECONDS),
+      },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+  if (!marker) {
+    await ddb.send(new PutCommand(pendingPut.Put));
+    return { parked: true };
+  }
+  try {
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          pendingPut,
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...appendMarkerKey(streamId, marker.token), type: 'append-marker', bodyHash: marker.bodyHash, pendingId: pending.id, expiresAt: now + MARKER_TTL_SECONDS },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+    return { parked: true };
+  } catch (error) {
+    if (cancellationReasons(error)?.[1] !== 'ConditionalCheckFailed') throw error;
+    const existing = await getAppendMarker(streamId, marker.token);
+    if (!existing) throw error;
+    return { parked: false, marker: existing };
+  }
+}
+
+export async function getPending(streamId: string, id: string): Promise<PendingAppend | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: pendingKey(streamId, id), ConsistentRead: true }));
+  return result.Item ? toPending(result.Item) : undefined;
+}
+
+/** Forgets a finished append (its writer knows the outcome). */
+export async function forgetPending(streamId: string, id: string): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: pendingKey(streamId, id) }));
+}
+
+/**
+ * The status and the oldest pending appends (assigned ones included until
+ * their writers forget them), in one strongly consistent Query.
+ */
+export async function readDataLog(streamId: string, max = MAX_TRANSACTION_ITEMS): Promise<{ status: DataStatus; pending: PendingAppend[] }> {
+  const result = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': dataPartition(streamId) },
+      ConsistentRead: true,
+      Limit: max + 1,
+    }),
+  );
+  const items = result.Items ?? [];
+  const statusItem = items[0]?.SK === '#STATUS' ? items[0] : undefined;
+  return { status: toDataStatus(statusItem), pending: items.filter((item) => item.type === 'pending-append').map(toPending) };
+}
+
+export type GroupCommitOutcome = { ok: true; committed: PendingAppend[] } | { ok: false; reason: 'stale' | 'contention' };
+
+/**
+ * One group commit: given the status as read, assigns consecutive indexes to
+ * `accept` in order (entries put with attribute_not_exists, each pending append
+ * marked with its first index) and marks `reject`ed appends, in ONE transaction
+ * conditioned on packetIndex and the owner lease being exactly as read. A lost
+ * race changes nothing.
+ */
+export async function groupCommit(
   streamId: string,
-  expected: number,
-  packets: NewPacket[],
-  writer: Actor,
-  marker?: { token: string; bodyHash: string },
-): Promise<CommitOutcome> {
-  const now = packets[0]?.receivedAt ?? new Date().toISOString();
-  const entries: PacketEntry[] = packets.map((packet, i) => ({ ...packet, index: expected + 1 + i }));
-  const last = expected + packets.length;
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-    {
+  status: DataStatus,
+  accept: PendingAppend[],
+  reject: { pending: PendingAppend; reason: string }[],
+): Promise<GroupCommitOutcome> {
+  const receivedAt = new Date().toISOString();
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':expected': status.packetIndex };
+  let condition = status.packetIndex === 0 ? '(attribute_not_exists(packetIndex) OR packetIndex = :expected)' : 'packetIndex = :expected';
+  if (status.owner) {
+    condition += ' AND ownerType = :ownerType AND ownerId = :ownerId AND ownerUntil = :ownerUntil';
+    Object.assign(values, { ':ownerType': status.owner.type, ':ownerId': status.owner.id, ':ownerUntil': status.owner.until });
+  } else {
+    condition += ' AND attribute_not_exists(ownerId)';
+  }
+  let next = status.packetIndex;
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+  const committed: PendingAppend[] = [];
+  for (const pending of accept) {
+    const first = next + 1;
+    pending.packets.forEach((packet, i) => {
+      const entry: PacketEntry = { ...packet, index: first + i, receivedAt };
+      items.push({ Put: { TableName: tableName(), Item: { ...packetKey(streamId, entry.index), type: 'packet', ...entry }, ConditionExpression: 'attribute_not_exists(PK)' } });
+    });
+    next += pending.packets.length;
+    items.push({
       Update: {
         TableName: tableName(),
-        Key: dataStatusKey(streamId),
-        UpdateExpression: 'SET packetIndex = :last, lastPacketReceivedAt = :now',
-        ConditionExpression: `${expected === 0 ? '(attribute_not_exists(packetIndex) OR packetIndex = :expected)' : 'packetIndex = :expected'} AND ${ownerFree}`,
-        ExpressionAttributeValues: {
-          ':last': last,
-          ':now': now,
-          ':expected': expected,
-          ':nowMs': Date.now(),
-          ':actorType': writer.type,
-          ':actorId': writer.id,
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        Key: pendingKey(streamId, pending.id),
+        UpdateExpression: 'SET assignedFirst = :first, receivedAt = :at',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(assignedFirst) AND attribute_not_exists(rejected)',
+        ExpressionAttributeValues: { ':first': first, ':at': receivedAt },
       },
-    },
-    ...entries.map((entry) => ({
-      Put: {
-        TableName: tableName(),
-        Item: { ...packetKey(streamId, entry.index), type: 'packet', ...entry },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    })),
-  ];
-  if (marker) {
+    });
+    committed.push({ ...pending, assignedFirst: first, receivedAt });
+  }
+  for (const { pending, reason } of reject) {
     items.push({
-      Put: {
+      Update: {
         TableName: tableName(),
-        Item: {
-          ...appendMarkerKey(streamId, marker.token),
-          type: 'append-marker',
-          bodyHash: marker.bodyHash,
-          first: expected + 1,
-          last,
-          expiresAt: Math.floor(Date.now() / 1000) + MARKER_TTL_SECONDS,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
+        Key: pendingKey(streamId, pending.id),
+        UpdateExpression: 'SET rejected = :reason',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(assignedFirst) AND attribute_not_exists(rejected)',
+        ExpressionAttributeValues: { ':reason': reason },
       },
     });
   }
+  const statusUpdate = {
+    Update: {
+      TableName: tableName(),
+      Key: dataStatusKey(streamId),
+      UpdateExpression: next > status.packetIndex ? 'SET packetIndex = :last, lastPacketReceivedAt = :now' : 'SET packetIndex = :expected',
+      ConditionExpression: condition,
+      ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+      ExpressionAttributeValues: next > status.packetIndex ? { ...values, ':last': next, ':now': receivedAt } : values,
+    },
+  };
   try {
-    await ddb.send(new TransactWriteCommand({ TransactItems: items }));
-    return { ok: true, entries };
+    await ddb.send(new TransactWriteCommand({ TransactItems: [statusUpdate, ...items] }));
+    return { ok: true, committed };
   } catch (error) {
     const reasons = cancellationReasons(error);
     if (!reasons) throw error;
-    if (marker && reasons[reasons.length - 1] === 'ConditionalCheckFailed') return { ok: false, reason: 'replayed' };
-    if (reasons.includes('ConditionalCheckFailed')) {
-      const old = (error as { CancellationReasons?: { Item?: Record<string, { N?: string; S?: string }> }[] }).CancellationReasons?.[0]?.Item;
-      return { ok: false, reason: 'stale', status: old ? statusFromRaw(old) : undefined };
-    }
+    if (reasons.includes('ConditionalCheckFailed')) return { ok: false, reason: 'stale' };
     if (reasons.includes('TransactionConflict')) return { ok: false, reason: 'contention' };
     throw error;
   }
 }
 
-/** The status item from a cancellation reason's raw (marshalled) item. */
-function statusFromRaw(raw: Record<string, { N?: string; S?: string }>): DataStatus {
-  const plain: Item = {};
-  for (const [name, value] of Object.entries(raw)) plain[name] = value.N !== undefined ? Number(value.N) : value.S;
-  return toDataStatus(plain);
-}
-
 export interface AppendMarker {
   bodyHash: string;
-  first: number;
-  last: number;
+  pendingId: string;
 }
 
 export async function getAppendMarker(streamId: string, token: string): Promise<AppendMarker | undefined> {
   const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: appendMarkerKey(streamId, token), ConsistentRead: true }));
-  return result.Item ? { bodyHash: result.Item.bodyHash, first: Number(result.Item.first), last: Number(result.Item.last) } : undefined;
+  return result.Item ? { bodyHash: result.Item.bodyHash, pendingId: result.Item.pendingId } : undefined;
 }
 
 /**
@@ -214,6 +316,9 @@ export async function* iteratePacketEntries(streamId: string, first: number, las
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
 }
+
+/** The lease is free for `actor`: none, expired, or its own. */
+const ownerFree = '(attribute_not_exists(ownerUntil) OR ownerUntil < :nowMs OR (ownerType = :actorType AND ownerId = :actorId))';
 
 export type LeaseOutcome = { ok: true; status: DataStatus } | { ok: false; status: DataStatus };
 

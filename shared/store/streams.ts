@@ -10,6 +10,8 @@ export interface Deployment {
   phase: 'deployed' | 'undeployed';
   version: string;
   deployedAt: string;
+  /** Set when the phase is undeployed. */
+  undeployedAt?: string;
 }
 
 export interface StreamRecord {
@@ -100,12 +102,27 @@ export type WriteOutcome = 'ok' | 'stale' | 'name-taken';
  */
 export async function replaceStream(previous: StreamRecord, next: StreamRecord): Promise<WriteOutcome> {
   const renamed = previous.name !== next.name || previous.namespace !== next.namespace;
-  const guardedPut = {
-    Put: {
+  // Only the editable fields are written: tagCount, deployment and activeRun are
+  // owned by their own conditional writes (tagging, deploy, runs) and a whole-item
+  // Put here would put back a stale copy of them.
+  const editable: Record<string, unknown> = {
+    name: next.name,
+    namespace: next.namespace,
+    description: next.description,
+    definition: next.definition,
+    revision: next.revision,
+    updatedAt: next.updatedAt,
+  };
+  if (next.faces !== undefined) editable.faces = next.faces;
+  const fields = Object.entries(editable);
+  const guardedUpdate = {
+    Update: {
       TableName: tableName(),
-      Item: streamItem(next),
-      ConditionExpression: 'revision = :revision',
-      ExpressionAttributeValues: { ':revision': previous.revision },
+      Key: streamKey(next.id),
+      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(PK) AND revision = :revision',
+      ExpressionAttributeNames: Object.fromEntries(fields.map(([field], i) => [`#f${i}`, field])),
+      ExpressionAttributeValues: { ':revision': previous.revision, ...Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])) },
     },
   };
   try {
@@ -114,7 +131,7 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
         new TransactWriteCommand({
           TransactItems: renamed
             ? [
-                guardedPut,
+                guardedUpdate,
                 {
                   Delete: {
                     TableName: tableName(),
@@ -131,7 +148,7 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
                   },
                 },
               ]
-            : [guardedPut],
+            : [guardedUpdate],
         }),
       ),
     );

@@ -1,0 +1,13 @@
+import { httpHandler } from '#shared/http/handler.ts';
+import { rangeQuery, skipLimitQuery } from '#shared/http/packets.ts';
+import { ok } from '#shared/http/reply.ts';
+import { listMetadata } from '#shared/services/metadata.ts';
+import { skipLimit } from '#shared/services/mode.ts';
+import { streamOf } from './params.ts';
+
+/** GET .../streams/{streamName}/metadata?start&stop&skip&limit: an array of metadata packets. */
+export const handler = httpHandler(async (request) => {
+  const { start, stop, skip, limit } = request.queryAs(rangeQuery.extend(skipLimitQuery.shape));
+  const stream = await streamOf(request);
+  return ok(await skipLimit((pageSize, cursor) => listMetadata(stream, start, stop, pageSize, cursor), skip, limit));
+});

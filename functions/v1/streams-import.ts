@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { httpHandler } from '#shared/http/handler.ts';
+import { created, etagOf, ok } from '#shared/http/reply.ts';
+import { importDocument, importStream, ON_CONFLICT } from '#shared/services/imports.ts';
+import { streamJson } from './shapes.ts';
+
+const query = z.object({
+  onConflict: z.enum(ON_CONFLICT).default('fail'),
+  allowNodeDeletions: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  solutionId: z.string().min(1).optional(),
+});
+
+/** Imports an export document: 201 created/renamed, 200 overwritten/skipped. */
+export const handler = httpHandler(
+  async (request) => {
+    const options = request.queryAs(query);
+    const document = request.json(importDocument);
+    const { result, stream } = await importStream(request.principal, document, options);
+    const body = { result, stream: streamJson(stream, request.baseUrl) };
+    const headers = { etag: etagOf(stream.revision), location: `/v1/streams/${stream.id}` };
+    return result === 'created' || result === 'renamed' ? created(body, headers) : ok(body, headers);
+  },
+  { idempotent: true },
+);
