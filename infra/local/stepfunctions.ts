@@ -124,6 +124,9 @@ export async function startStepFunctions(options: {
     // Task states anywhere (Parallel branches, Map item processors) run through the same overrides.
     const collect = (states: Record<string, any>) => {
       for (const [stateName, state] of Object.entries(states ?? {})) {
+        // Node's setTimeout fires at once beyond 2^31-1 ms (~24.8 days): a one-year TimeoutSeconds
+        // (Park) would time out immediately here. Locally, clamp it below that limit.
+        if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > 2_000_000) state.TimeoutSeconds = 2_000_000;
         if (state.Type === 'Task') {
           const handler = resources[state.Resource] ? (input: unknown) => invokeArn(state.Resource, input) : integrations(state.Resource, invokeArn);
           if (handler) overrides[stateName] = handler;

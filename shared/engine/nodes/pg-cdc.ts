@@ -88,35 +88,47 @@ export function createPgCdcSource(params: ConnectionParams, config: PgCdcConfig)
           [committed, config.slot, committed],
         );
       }
-      const rows = await s.query<{ lsn: string; data: string }>(
-        "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_changes(?, NULL, ?, 'include-xids', '1', 'skip-empty-xacts', '1')",
-        [config.slot, Math.max(1, Math.floor(max))],
-      );
       const floor = committed ? lsnValue(committed) : -1n;
       const records: DataRecord[] = [];
-      let pending: Change[] = [];
       let last = committed;
       let bytes = 0;
-      for (const row of rows) {
-        if (row.data.startsWith('BEGIN')) {
-          pending = [];
-        } else if (row.data.startsWith('COMMIT')) {
-          if (lsnValue(row.lsn) > floor) {
-            for (const change of pending) {
-              const spec = wanted.get(change.table);
-              if (!spec) continue;
-              if (spec.operations && !spec.operations.includes(change.op)) continue;
-              const record: DataRecord = { ...change.row, [TABLE_FIELD]: spec.name, [OP_FIELD]: change.op };
-              bytes += Buffer.byteLength(JSON.stringify(record));
-              records.push(record);
+      let rows: { lsn: string; data: string }[] = [];
+      // Transactions that touch none of our tables carry nothing to lose: when a whole peek holds
+      // only such transactions, the slot moves past them at once and we peek again, so a busy
+      // database's other traffic can never hold the stream back (nor pin the WAL).
+      for (let round = 0; round < 20 && records.length === 0; round++) {
+        rows = await s.query<{ lsn: string; data: string }>(
+          "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_changes(?, NULL, ?, 'include-xids', '1', 'skip-empty-xacts', '1')",
+          [config.slot, Math.max(1, Math.floor(max))],
+        );
+        if (rows.length === 0) break;
+        let pending: Change[] = [];
+        let lastCommit: string | undefined;
+        for (const row of rows) {
+          if (row.data.startsWith('BEGIN')) {
+            pending = [];
+          } else if (row.data.startsWith('COMMIT')) {
+            lastCommit = row.lsn;
+            if (lsnValue(row.lsn) > floor) {
+              for (const change of pending) {
+                const spec = wanted.get(change.table);
+                if (!spec) continue;
+                if (spec.operations && !spec.operations.includes(change.op)) continue;
+                const record: DataRecord = { ...change.row, [TABLE_FIELD]: spec.name, [OP_FIELD]: change.op };
+                bytes += Buffer.byteLength(JSON.stringify(record));
+                records.push(record);
+              }
+              last = row.lsn;
             }
-            last = row.lsn;
+            pending = [];
+          } else {
+            const change = parseChange(row.data);
+            if (change && wanted.has(change.table)) pending.push(change);
           }
-          pending = [];
-        } else {
-          const change = parseChange(row.data);
-          if (change) pending.push(change);
         }
+        if (records.length === 0 && lastCommit) {
+          await s.query('SELECT pg_replication_slot_advance(?, ?::pg_lsn)', [config.slot, lastCommit]);
+        } else break;
       }
       return { records, offset: last ? { lsn: last } : (offset ?? {}), bytes, exhausted: rows.length === 0 || records.length === 0 };
     },
