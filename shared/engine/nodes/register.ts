@@ -5,6 +5,10 @@ import { getRunRecord } from '../../store/runs.ts';
 import { RunConfigurationError } from '../errors.ts';
 import { registerSink, registerSource } from '../registry.ts';
 import type { NodeContext } from '../types.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../../store/client.ts';
+import { isConditionFailure } from '../../store/errors.ts';
+import { createMysqlCdcSource, type BinlogPosition } from './mysql-cdc.ts';
 import { createPgCdcSource, slotName } from './pg-cdc.ts';
 import { createS3Source } from './s3-source.ts';
 import { createTableSink, type TableSinkConfig } from './table-sink.ts';
@@ -30,9 +34,24 @@ registerSource('table-source', async (context) => {
     if (connection.type === 'postgresql') {
       return createPgCdcSource(connection, { slot: slotName(context.stream.id, context.node.id), tables: tableSpecs(config) });
     }
-    throw new RunConfigurationError(
-      `node ${context.node.id}: continuous (CDC) reading is implemented for PostgreSQL sources only; a ${connection.type} source runs in convert mode`,
-    );
+    if (connection.type === 'mysql') {
+      // The binlog position of the stream's first CDC read, kept in the stream's partition (goes with the stream).
+      const key = { PK: `STM#${context.stream.id}`, SK: `CDC#${context.node.id}` };
+      const anchor = {
+        async claim(position: BinlogPosition): Promise<BinlogPosition> {
+          try {
+            await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...key, type: 'cdc-anchor', position }, ConditionExpression: 'attribute_not_exists(PK)' }));
+            return position;
+          } catch (error) {
+            if (!isConditionFailure(error)) throw error;
+            const stored = await ddb.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
+            return stored.Item!.position as BinlogPosition;
+          }
+        },
+      };
+      return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor });
+    }
+    throw new RunConfigurationError(`node ${context.node.id}: a ${connection.type} connection cannot be read continuously`);
   }
   if (connection.type === 's3') throw new RunConfigurationError(`node ${context.node.id}: connection ${config.connectionId} is an s3 connection; use an s3-source`);
   return createTableSource(connection, config);
