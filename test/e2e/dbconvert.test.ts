@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { api, newTenant, unique, type ApiResponse } from '../support/api.ts';
 import type { SqlSession } from '#shared/engine/nodes/sql.ts';
 import { createPgItems, ITEM_COLUMNS, sessionOf, tableChecksums, tableName } from '../support/sql-fixtures.ts';
@@ -309,6 +310,48 @@ describe('DBConvert face /api/v1', () => {
     expect(secondStats.source.counter).toBe(2);
     expect((await call('POST', `/api/v1/streams/${second.body.id}/stop`, { key })).status).toBe(200);
     await pg.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`]);
+  });
+
+  it('replicates MySQL → PostgreSQL with a cdc stream through the binlog; a restart continues without loss or repeats', async () => {
+    const { key } = tenant;
+    const table = tableName('dbc_bl');
+    await my.query(`CREATE TABLE ${my.quote(table)} (id INT PRIMARY KEY, name VARCHAR(50), n INT)`);
+    await pg.query(`CREATE TABLE ${pg.quote(table)} (id integer PRIMARY KEY, name varchar(50), n integer)`);
+    const config = await call('POST', '/api/v1/stream-configs', {
+      key, body: { name: unique('bl'), source: target, target: source, mode: 'cdc', tables: [{ name: table, operations: ['insert', 'update'] }] },
+    });
+    const rows = () => pg.query(`SELECT id, name, n FROM ${pg.quote(table)} ORDER BY id`);
+    const until = async (expected: unknown) => {
+      const deadline = Date.now() + 60_000;
+      while (JSON.stringify(await rows()) !== JSON.stringify(expected)) {
+        if (Date.now() > deadline) expect(await rows()).toEqual(expected);
+        await sleep(250);
+      }
+    };
+    const first = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
+    expect(first.status).toBe(200);
+    // Wait until the stream anchored its binlog position (its first read ran): the anchor item in DynamoDB.
+    const env = inject('runtimeEnv');
+    const dynamo = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+    const anchorKey = { PK: { S: `STM#stm_${config.body.id.slice(7)}` }, SK: { S: 'CDC#source' } };
+    const anchorDeadline = Date.now() + 30_000;
+    while (!(await dynamo.send(new GetItemCommand({ TableName: env.TABLE_NAME, Key: anchorKey, ConsistentRead: true }))).Item) {
+      if (Date.now() > anchorDeadline) throw new Error('the cdc stream never anchored its binlog position');
+      await sleep(200);
+    }
+    dynamo.destroy();
+    await my.query(`INSERT INTO ${my.quote(table)} VALUES (1, 'a', 1), (2, 'b', 2)`);
+    await my.query(`UPDATE ${my.quote(table)} SET n = 20 WHERE id = 2`);
+    await my.query(`DELETE FROM ${my.quote(table)} WHERE id = 1`); // deletes are filtered out by operations
+    await until([{ id: 1, name: 'a', n: 1 }, { id: 2, name: 'b', n: 20 }]);
+    expect((await call('POST', `/api/v1/streams/${first.body.id}/stop`, { key })).status).toBe(200);
+    await my.query(`INSERT INTO ${my.quote(table)} VALUES (3, 'c', 3)`);
+    const second = await call('POST', `/api/v1/stream-configs/${config.body.id}/start`, { key });
+    expect(second.status).toBe(200);
+    await until([{ id: 1, name: 'a', n: 1 }, { id: 2, name: 'b', n: 20 }, { id: 3, name: 'c', n: 3 }]);
+    const stats = (await call('GET', `/api/v1/streams/${second.body.id}/stats`, { key })).body;
+    expect(stats.source.counter).toBe(1);
+    expect((await call('POST', `/api/v1/streams/${second.body.id}/stop`, { key })).status).toBe(200);
   });
 
   it('never returns a password in any response of this file', () => {
