@@ -27,7 +27,7 @@ describe('batch runs', () => {
     expect(started).toMatchObject({ streamId: stream.id, version: 'autosave', trigger: 'api', status: 'running', desiredStatus: 'running' });
     expect(started.id).toMatch(/^run_/);
     expect(started.executionId).toBeTruthy();
-    const run = await waitForRun(key, started.id, ended);
+    const run = await waitForRun(key, started.id, ended, 100_000);
     expect(run.status).toBe('finished');
     expect(run.endedAt).toBeTruthy();
 
@@ -56,13 +56,13 @@ describe('batch runs', () => {
     expect(runs.body.items.map((r: any) => r.id)).toEqual([run.id]);
     const offsets = await api('GET', `/v1/streams/${stream.id}/offsets`, { key });
     expect(offsets.body.offsets.in).toEqual({ packet: 201, entry: 0 });
-  });
+  }, 180_000);
 
   it('pauses in the middle and resumes to the same totals, nothing counted twice or missed', async () => {
     const { key } = await newTenant();
     const store = unique('usage');
     const records = usageRecords(20_000, 5);
-    const stream = await createStream(key, usageDefinition(store, { bundle: 250 }), 'slow bundles [test:bundle-delay-ms=40]');
+    const stream = await createStream(key, usageDefinition(store, { bundle: 400 }), 'slow bundles [test:bundle-delay-ms=20]');
     await appendNdjson(key, stream.id, records, 100);
 
     const started = await startRun(key, stream.id);
@@ -71,7 +71,7 @@ describe('batch runs', () => {
     expect(paused.body.desiredStatus).toBe('paused');
     const parked = await waitForRun(key, started.id, (r) => r.status === 'paused');
     expect(parked.checkpoint.bundle).toBeGreaterThan(0);
-    expect(parked.checkpoint.bundle).toBeLessThan(80);
+    expect(parked.checkpoint.bundle).toBeLessThan(50);
     expect((await api('GET', `/v1/streams/${stream.id}`, { key })).body.activeRun).toEqual({ id: started.id, status: 'paused' });
 
     // While paused nothing moves.
@@ -88,18 +88,18 @@ describe('batch runs', () => {
     const resumed = await api('POST', `/v1/runs/${started.id}/resume`, { key });
     expect(resumed.status, resumed.text).toBe(200);
     expect(resumed.body).toMatchObject({ status: 'running', desiredStatus: 'running' });
-    const run = await waitForRun(key, started.id, ended);
+    const run = await waitForRun(key, started.id, ended, 100_000);
     expect(run.status).toBe('finished');
     expect(await storeTotals(key, store)).toEqual(expectedTotals(records));
     const stats = await api('GET', `/v1/runs/${run.id}/stats`, { key });
     expect(stats.body.totals).toMatchObject({ in: 20_000, failed: 0 });
-  });
+  }, 180_000);
 
   it('stops a run and a new start continues from the committed offsets to the same totals', async () => {
     const { key } = await newTenant();
     const store = unique('usage');
     const records = usageRecords(20_000, 9);
-    const stream = await createStream(key, usageDefinition(store, { bundle: 250 }), '[test:bundle-delay-ms=40]');
+    const stream = await createStream(key, usageDefinition(store, { bundle: 400 }), '[test:bundle-delay-ms=20]');
     await appendNdjson(key, stream.id, records, 100);
 
     const first = await startRun(key, stream.id);
@@ -119,7 +119,7 @@ describe('batch runs', () => {
     expect(offsets.body.offsets.in).toEqual(stopped.checkpoint.offsets.in);
 
     const second = await startRun(key, stream.id);
-    const run = await waitForRun(key, second.id, ended);
+    const run = await waitForRun(key, second.id, ended, 100_000);
     expect(run.status).toBe('finished');
     const secondIn = (await api('GET', `/v1/runs/${second.id}/stats`, { key })).body.totals.in;
     expect(firstIn + secondIn).toBe(20_000);
@@ -128,7 +128,7 @@ describe('batch runs', () => {
     const runs = await api('GET', `/v1/streams/${stream.id}/runs`, { key });
     expect(runs.body.items.map((r: any) => r.id)).toEqual([second.id, first.id]);
     expect(new Set([first.executionId, second.executionId]).size).toBe(2);
-  });
+  }, 180_000);
 
   it('applies every bundle once when ProcessBundle fails after its writes and Step Functions retries it', async () => {
     const { key } = await newTenant();
