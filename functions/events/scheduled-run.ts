@@ -14,13 +14,16 @@ export async function handler(event: ScheduledRunInput): Promise<{ started?: str
   const stream = await getStreamRecord(event.streamId);
   if (!stream || stream.solutionId !== event.solutionId) return { skipped: 'the stream no longer exists' };
   if (stream.deployment?.phase !== 'deployed' && !stream.faces?.domo) return { skipped: 'the stream is not deployed' };
-  const fireTime = new Date(event.scheduledTime).toISOString();
+  const fired = new Date(event.scheduledTime);
+  if (Number.isNaN(fired.getTime())) throw new Error(`scheduledTime ${event.scheduledTime} is not a time; the schedule input must carry <aws.scheduler.scheduled-time>`);
+  const fireTime = fired.toISOString();
   try {
     const outcome = await startRunOf(stream, { trigger: 'schedule', fireTime });
     if (outcome.duplicate) return { skipped: `fire ${fireTime} already started run ${outcome.run?.id ?? ''}`.trim() };
     return { started: outcome.run.id };
   } catch (error) {
-    if (isSluiceError(error) && error.code === 'conflict') {
+    // Busy (a run still active), or nothing runnable: this fire is skipped; redelivering it would not help.
+    if (isSluiceError(error) && ['conflict', 'invalid_request', 'not_found'].includes(error.code)) {
       logger.info('scheduled fire skipped', { streamId: stream.id, fireTime, reason: error.message });
       return { skipped: error.message };
     }
