@@ -85,6 +85,15 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}/data', 'data-get', ['data:read']),
 
   // --- executions and datasets (issue 5) ---
+  v1('POST', '/streams/{id}/executions', 'executions-create', ['data:write']),
+  v1('GET', '/streams/{id}/executions', 'executions-list', ['data:read']),
+  v1('GET', '/streams/{id}/executions/{eid}', 'executions-get', ['data:read']),
+  v1('PUT', '/streams/{id}/executions/{eid}/parts/{partId}', 'parts-put', ['data:write']),
+  v1('POST', '/streams/{id}/executions/{eid}/parts/{partId}/upload-url', 'parts-upload-url', ['data:write']),
+  v1('POST', '/streams/{id}/executions/{eid}/commit', 'executions-commit', ['data:write']),
+  v1('POST', '/streams/{id}/executions/{eid}/abort', 'executions-abort', ['data:write']),
+  v1('GET', '/streams/{id}/dataset', 'dataset-get', ['data:read']),
+  v1('GET', '/streams/{id}/dataset/data', 'dataset-data', ['data:read']),
 
   // --- runs, offsets, stats, aggregation stores (issue 6) ---
   v1('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
@@ -127,6 +136,19 @@ export const routes: Route[] = [
   sds('GET', '/{streamName}/data', 'data', ['data:read']),
 
   // --- Domo face (issue 5) ---
+  domo('POST', '', 'streams-create', ['streams:write']),
+  domo('GET', '/search', 'streams-search', ['streams:read']),
+  domo('GET', '/{id}', 'streams-get', ['streams:read']),
+  domo('PUT', '/{id}', 'streams-update', ['streams:write']),
+  domo('DELETE', '/{id}', 'streams-delete', ['streams:write']),
+  domo('POST', '/{id}/executions', 'executions-create', ['data:write']),
+  domo('GET', '/{id}/executions', 'executions-list', ['data:read']),
+  domo('GET', '/{id}/executions/{executionId}', 'executions-get', ['data:read']),
+  domo('PUT', '/{id}/executions/{executionId}', 'executions-update', ['data:write']),
+  domo('DELETE', '/{id}/executions/{executionId}', 'executions-delete', ['data:write']),
+  domo('PUT', '/{id}/executions/{executionId}/part/{partId}', 'parts-upload', ['data:write']),
+  domo('PUT', '/{id}/data/{dataId}/parts/{partId}', 'data-parts-upload', ['data:write']),
+  domo('PUT', '/{id}/data/{dataId}/{action}', 'data-finalize', ['data:write']),
 
   // --- DBConvert face (issue 8) ---
   dbc('GET', '/health', 'health', [], { auth: false }),
@@ -162,4 +184,9 @@ export function routeByKey(key: string): Route | undefined {
 /** A MODE SDS face row under `/homes/{homeId}/smartModules/{moduleId}/streams` (hoisted for the table above). */
 function sds(method: Method, path: string, handler: string, scopes: Scope[]): Route {
   return { method, path: `/homes/{homeId}/smartModules/{moduleId}/streams${path}`, handler: `sds/${handler}`, face: 'sds', scopes };
+}
+
+/** A row of the Domo Streams face (seed 001) under /api/data/v1/streams (hoisted, used above). */
+function domo(method: Method, path: string, handler: string, scopes: Scope[]): Route {
+  return { method, path: `/api/data/v1/streams${path}`, handler: `domo/${handler}`, face: 'domo', scopes };
 }

@@ -36,6 +36,7 @@ interface PendingToken {
 /** What $$.Task.Token evaluates to in Parameters; the task handler swaps in a real token. */
 const TOKEN_PLACEHOLDER = '__sluice_local_task_token__';
 const LOCAL_TOKEN_PREFIX = 'local-token-';
+const MAX_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 function replaceDeep(value: unknown, from: string, to: string): unknown {
   if (value === from) return to;
@@ -124,9 +125,9 @@ export async function startStepFunctions(options: {
     // Task states anywhere (Parallel branches, Map item processors) run through the same overrides.
     const collect = (states: Record<string, any>) => {
       for (const [stateName, state] of Object.entries(states ?? {})) {
-        // Node's setTimeout fires at once beyond 2^31-1 ms (~24.8 days): a one-year TimeoutSeconds
-        // (Park) would time out immediately here. Locally, clamp it below that limit.
-        if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > 2_000_000) state.TimeoutSeconds = 2_000_000;
+        // The interpreter times tasks with setTimeout, which cannot wait longer than 2^31 ms (~24 days):
+        // longer timeouts (a run parked for up to a year) are clamped to that locally.
+        if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > MAX_LOCAL_TIMEOUT_SECONDS) state.TimeoutSeconds = MAX_LOCAL_TIMEOUT_SECONDS;
         if (state.Type === 'Task') {
           const handler = resources[state.Resource] ? (input: unknown) => invokeArn(state.Resource, input) : integrations(state.Resource, invokeArn);
           if (handler) overrides[stateName] = handler;

@@ -36,6 +36,80 @@ const streamSchema = z
   })
   .meta({ id: 'Stream' });
 
+// --- executions, datasets, Domo face (issue 5) ---
+const updateMethodSchema = z.enum(['APPEND', 'REPLACE', 'UPSERT']);
+const executionBody = z.object({ updateMethod: updateMethodSchema.optional(), keyColumnNames: z.array(z.string()).optional() }).meta({ id: 'ExecutionInput' });
+const executionSchema = z
+  .object({
+    id: z.string(),
+    number: z.number().int(),
+    streamId: z.string(),
+    state: z.enum(['ACTIVE', 'SUCCESS', 'ABORTED', 'FAILED']),
+    updateMethod: updateMethodSchema,
+    keyColumnNames: z.array(z.string()).nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    endedAt: z.string().nullable(),
+    version: z.number().int().nullable(),
+    rows: z.number().int().nullable(),
+    bytes: z.number().int().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'Execution' });
+const partSchema = z.object({ partId: z.number().int(), source: z.enum(['inline', 'presigned']), bytes: z.number().int().nullable(), rows: z.number().int().nullable(), uploadedAt: z.string() });
+const datasetSchemaBody = z.object({ columns: z.array(z.object({ name: z.string(), type: z.string() })) });
+const datasetSchema = z
+  .object({ version: z.number().int(), rows: z.number().int(), bytes: z.number().int(), schema: datasetSchemaBody.nullable(), updatedAt: z.string().nullable(), updateMethod: updateMethodSchema.nullable() })
+  .meta({ id: 'Dataset' });
+const domoSchemaBody = z.object({ columns: z.array(z.object({ name: z.string(), type: z.string() })) });
+const domoScheduleBody = z.object({ cron: z.string().optional().describe('Quartz cron, 6 or 7 fields'), expression: z.string().optional().describe('ISO 8601 repeating interval'), start: z.string().optional(), end: z.string().optional() });
+const domoStreamBody = z
+  .object({
+    transport: z.object({ type: z.string() }).passthrough(),
+    dataSource: z.object({ name: z.string(), description: z.string().optional() }).passthrough(),
+    account: z.record(z.string(), z.unknown()).optional(),
+    configuration: z.record(z.string(), z.unknown()).optional(),
+    schedule: domoScheduleBody.nullable().optional(),
+    dataProvider: z.record(z.string(), z.unknown()).optional(),
+    schemaDefinition: domoSchemaBody.optional(),
+    updateMethod: updateMethodSchema.optional(),
+    keyColumnNames: z.array(z.string()).optional(),
+  })
+  .meta({ id: 'DomoStreamInput' });
+const domoExecutionSchema = z
+  .object({
+    id: z.number().int(),
+    executionId: z.number().int(),
+    streamId: z.number().int(),
+    currentState: z.enum(['ACTIVE', 'SUCCESS', 'ABORTED', 'FAILED']),
+    updateMethod: updateMethodSchema,
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+    createdAt: z.string().nullable(),
+    modifiedAt: z.string().nullable(),
+  })
+  .passthrough()
+  .meta({ id: 'DomoExecution' });
+const domoStreamSchema = z
+  .object({
+    id: z.number().int(),
+    valid: z.boolean(),
+    transport: z.record(z.string(), z.unknown()),
+    configuration: z.record(z.string(), z.unknown()),
+    schedule: domoScheduleBody.nullable(),
+    account: z.record(z.string(), z.unknown()).nullable(),
+    dataProvider: z.record(z.string(), z.unknown()),
+    dataSource: z.record(z.string(), z.unknown()),
+    executions: z.array(domoExecutionSchema),
+    changes: z.array(z.unknown()),
+    createdAt: z.string().nullable(),
+    createdBy: z.union([z.number(), z.string()]).nullable(),
+    modifiedAt: z.string().nullable(),
+    modifiedBy: z.union([z.number(), z.string()]).nullable(),
+  })
+  .passthrough()
+  .meta({ id: 'DomoStream' });
+
 const versionSchema = z
   .object({ version: z.string(), revision: z.number().int(), description: z.string(), createdAt: z.string() })
   .meta({ id: 'StreamVersion' });
@@ -79,6 +153,78 @@ const deploymentSchema = z
   .meta({ id: 'Deployment' });
 
 const listOf = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+// Runs (docs/runs.md).
+const nodeStatsSchema = z.object({
+  nodeId: z.string(),
+  type: z.string(),
+  in: z.number().int(),
+  out: z.number().int(),
+  failed: z.number().int(),
+  bytesIn: z.number().int(),
+  bytesOut: z.number().int(),
+});
+const totalsSchema = z.object({ in: z.number().int(), out: z.number().int(), failed: z.number().int(), bytesIn: z.number().int(), bytesOut: z.number().int() });
+const runStatus = z.enum(['running', 'paused', 'stopped', 'finished', 'failed', 'time_limit_reached', 'event_limit_reached']);
+const runSchema = z
+  .object({
+    id: z.string(),
+    streamId: z.string(),
+    version: z.string().meta({ description: 'the deployed tag, or autosave' }),
+    executionId: z.string().meta({ description: 'unique per run; names its Step Functions execution(s)' }),
+    trigger: z.enum(['api', 'schedule', 'group']),
+    status: runStatus.meta({ description: 'observed by the engine' }),
+    desiredStatus: z.enum(['running', 'paused', 'stopped']).meta({ description: 'what callers asked for' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    checkpoint: z.object({ bundle: z.number().int(), offsets: z.record(z.string(), z.unknown()), committedAt: z.string().nullable() }),
+    stats: z.object({ totals: totalsSchema, uptimeSeconds: z.number(), avgRate: z.number() }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    recentErrors: z.array(z.object({ code: z.string(), nodeId: z.string().optional(), message: z.string(), record: z.string().optional(), at: z.string().optional() })),
+    fireTime: z.string().optional(),
+  })
+  .meta({ id: 'Run' });
+const runStatsSchema = z
+  .object({
+    runId: z.string(),
+    streamId: z.string(),
+    status: runStatus,
+    nodes: z.array(nodeStatsSchema),
+    totals: totalsSchema,
+    uptimeSeconds: z.number(),
+    avgRate: z.number().meta({ description: 'records in per uptime second' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+  })
+  .meta({ id: 'RunStats' });
+const statsItemSchema = z
+  .object({
+    streamId: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    status: z.string().meta({ description: 'lowercase: the active or last run status, or idle' }),
+    deploymentPhase: z.string(),
+    deployedVersion: z.string().nullable(),
+    runId: z.string().nullable(),
+    uptimeSeconds: z.number(),
+    in: z.object({ records: z.number().int(), bytes: z.number().int() }),
+    out: z.object({ records: z.number().int(), bytes: z.number().int() }),
+    failed: z.number().int(),
+    groups: z.array(z.object({ id: z.string(), name: z.string() })),
+  })
+  .meta({ id: 'StreamStats' });
+const offsetsSchema = z
+  .object({ streamId: z.string(), offsets: z.record(z.string(), z.record(z.string(), z.unknown())), updatedAt: z.string().nullable(), runId: z.string().nullable() })
+  .meta({ id: 'StreamOffsets' });
+const aggregateSchema = z
+  .object({
+    key: z.string(),
+    group: z.record(z.string(), z.unknown()),
+    values: z.record(z.string(), z.number().nullable()),
+    counts: z.record(z.string(), z.number().int()),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'AggregateItem' });
 
 interface RouteDoc {
   summary: string;
@@ -202,8 +348,71 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   // --- packets, sessions, metadata, MODE face (issue 4) ---
 
   // --- executions, datasets, Domo face (issue 5) ---
+  'POST /v1/streams/{id}/executions': {
+    summary: 'Open an execution (one ACTIVE per stream, 409 otherwise); Idempotency-Key honoured',
+    body: executionBody,
+    response: executionSchema,
+  },
+  'GET /v1/streams/{id}/executions': { summary: 'List executions, newest first', response: listOf(executionSchema) },
+  'GET /v1/streams/{id}/executions/{eid}': { summary: 'Get an execution', response: executionSchema },
+  'PUT /v1/streams/{id}/executions/{eid}/parts/{partId}': {
+    summary: 'Upload a part: headerless CSV (text/csv; gzip via Content-Encoding or application/gzip), at most 5 MiB inline; replaces an earlier upload of that part; 400 names the bad line; 409 unless ACTIVE',
+    response: partSchema,
+  },
+  'POST /v1/streams/{id}/executions/{eid}/parts/{partId}/upload-url': {
+    summary: 'A presigned PUT URL (5 minutes) for a large part; the commit verifies what arrived',
+    response: z.object({ partId: z.number().int(), url: z.string(), method: z.literal('PUT'), expiresAt: z.string() }),
+  },
+  'POST /v1/streams/{id}/executions/{eid}/commit': {
+    summary: 'Commit: parts in partId order become the next dataset version (APPEND, REPLACE, UPSERT on keyColumnNames), atomically; a data error ends the execution FAILED (400); a concurrent commit gets 409',
+    body: executionBody,
+    response: executionSchema,
+  },
+  'POST /v1/streams/{id}/executions/{eid}/abort': { summary: 'Abort: parts are discarded, the dataset is unchanged', response: executionSchema },
+  'GET /v1/streams/{id}/dataset': { summary: 'The current dataset version', response: datasetSchema },
+  'GET /v1/streams/{id}/dataset/data': { summary: '302 to a presigned GET (5 minutes) of the current version\'s CSV (immutable per version)' },
+  'POST /api/data/v1/streams': { summary: 'Domo: create a stream (namespace domo, named after dataSource.name)', body: domoStreamBody, response: domoStreamSchema },
+  'GET /api/data/v1/streams/search': {
+    summary: 'Domo: search with ?q=field:value, one of account.configurations.value, dataSource.id, dataSource.name (* wildcards), dataSource.owner.id, transport.type; ?limit&offset',
+    response: z.array(domoStreamSchema),
+  },
+  'GET /api/data/v1/streams/{id}': { summary: 'Domo: get a stream with its ten newest executions', response: domoStreamSchema },
+  'PUT /api/data/v1/streams/{id}': {
+    summary: 'Domo: update dataSource, account, streamConfiguration, schemaDefinition (other fields ignored)',
+    body: z.object({ dataSource: z.record(z.string(), z.unknown()).optional(), account: z.record(z.string(), z.unknown()).optional(), streamConfiguration: z.record(z.string(), z.unknown()).optional(), schemaDefinition: domoSchemaBody.optional() }),
+    response: domoStreamSchema,
+  },
+  'DELETE /api/data/v1/streams/{id}': { summary: 'Domo: delete a stream (204)' },
+  'POST /api/data/v1/streams/{id}/executions': { summary: 'Domo: create an execution; {"updateMethod":"REPLACE"} overrides the stream\'s method', body: executionBody, response: domoExecutionSchema },
+  'GET /api/data/v1/streams/{id}/executions': { summary: 'Domo: list executions, newest first (?limit&offset)', response: z.array(domoExecutionSchema) },
+  'GET /api/data/v1/streams/{id}/executions/{executionId}': { summary: 'Domo: get an execution', response: domoExecutionSchema },
+  'PUT /api/data/v1/streams/{id}/executions/{executionId}': { summary: 'Domo: change an ACTIVE execution\'s updateMethod', body: executionBody, response: domoExecutionSchema },
+  'DELETE /api/data/v1/streams/{id}/executions/{executionId}': { summary: 'Domo: delete (abort) an ACTIVE execution', response: domoExecutionSchema },
+  'PUT /api/data/v1/streams/{id}/executions/{executionId}/part/{partId}': { summary: 'Domo: upload a part (headerless CSV, gzip accepted); answers the execution', response: domoExecutionSchema },
+  'PUT /api/data/v1/streams/{id}/data/{dataId}/parts/{partId}': { summary: 'Domo (legacy path): upload a part; dataId is the execution id', response: domoExecutionSchema },
+  'PUT /api/data/v1/streams/{id}/data/{dataId}/{action}': {
+    summary: 'Domo: finalize, action commit (body may override updateMethod) or abort; anything else 400',
+    body: executionBody,
+    response: domoExecutionSchema,
+  },
 
   // --- runs, offsets, stats (issue 6) ---
+  'POST /v1/streams/{id}/start': { summary: 'Start a run of the deployed tag (else autosave); 409 while a run is active; Idempotency-Key', response: runSchema },
+  'POST /v1/streams/{id}/stop': { summary: 'Stop the active run (409 if none); answers the run once stopped or after a few seconds', response: runSchema },
+  'GET /v1/streams/{id}/runs': { summary: "A stream's runs, newest first", response: listOf(runSchema) },
+  'GET /v1/streams/{id}/offsets': { summary: 'The committed source offsets the next run continues from', response: offsetsSchema },
+  'POST /v1/streams/{id}/offsets/reset': {
+    summary: 'Reset offsets to the beginning (or to `offsets`); 409 while a run is active',
+    body: z.object({ offsets: z.record(z.string(), z.record(z.string(), z.unknown())).optional() }),
+    response: offsetsSchema,
+  },
+  'GET /v1/runs/{id}': { summary: 'A run', response: runSchema },
+  'POST /v1/runs/{id}/pause': { summary: 'Pause at the next bundle boundary; 409 unless running', response: runSchema },
+  'POST /v1/runs/{id}/resume': { summary: 'Resume a paused run; 409 unless paused', response: runSchema },
+  'POST /v1/runs/{id}/stop': { summary: 'Stop a running or paused run at the next bundle boundary; 409 once ended', response: runSchema },
+  'GET /v1/runs/{id}/stats': { summary: 'Per-node and total counts, uptimeSeconds, avgRate', response: runStatsSchema },
+  'GET /v1/stats': { summary: 'The stats list: filters solutionId (admin), streamId, status, groupId; lowercase statuses', response: listOf(statsItemSchema) },
+  'GET /v1/aggregation-stores/{name}/items': { summary: "An aggregation store's keyed aggregates; ?key= prefix; paginated", response: listOf(aggregateSchema) },
 
   // --- stream groups (issue 7) ---
   'POST /v1/stream-groups': { summary: 'Create a stream group (ordered streams, optional schedule)', body: groupInput },

@@ -56,10 +56,17 @@ export function httpCollector(context: NodeContext, port: PacketPort): BoundedSo
         const wanted = Math.min(PACKETS_PER_READ, limit - position.packet);
         const first = position.packet + 1;
         const decoded: { index: number; entries: Entry[]; bytes: number }[] = [];
-        const cached = cache.get(`${streamId}#${format}#${first}`);
-        if (cached) decoded.push({ index: first, ...cached });
-        else {
-          const packets = await port.readPackets(streamId, position.packet, wanted);
+        // Packets already decoded by this Lambda instance first, then one read for the rest.
+        let needed = max - taken + position.entry;
+        for (let index = first; index <= Math.min(limit, first + wanted - 1) && needed > 0; index++) {
+          const cached = cache.get(`${streamId}#${format}#${index}`);
+          if (!cached) break;
+          decoded.push({ index, ...cached });
+          needed -= cached.entries.length;
+        }
+        if (needed > 0 && decoded.length < wanted) {
+          const after = position.packet + decoded.length;
+          const packets = await port.readPackets(streamId, after, Math.min(wanted - decoded.length, PACKETS_PER_READ));
           for (const packet of packets) {
             if (packet.index > limit) break;
             const value = { entries: decodePacket(packet.data, format, { index: packet.index, contentType: packet.contentType, columns }), bytes: packet.data.length };

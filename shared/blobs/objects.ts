@@ -1,0 +1,80 @@
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { bucketName, s3 } from './client.ts';
+
+/** Presigned links live 5 minutes (API.md "Bodies"). */
+export const PRESIGN_SECONDS = 300;
+
+const streamPrefix = (solutionId: string, streamId: string) => `solutions/${solutionId}/streams/${streamId}`;
+
+/** Each upload of a part gets its own object, so a re-upload never changes bytes a commit is reading. */
+export const partObjectKey = (solutionId: string, streamId: string, executionId: string, partId: number, uploadId: string) =>
+  `${streamPrefix(solutionId, streamId)}/executions/${executionId}/parts/${partId}/${uploadId}`;
+
+/** Immutable once the pointer names it; the writer's token keeps a stale writer from touching it. */
+export const versionObjectKey = (solutionId: string, streamId: string, version: number, token: string) =>
+  `${streamPrefix(solutionId, streamId)}/datasets/${version}/data-${token}.csv`;
+
+export async function putObject(key: string, body: Buffer | string, contentType: string, contentEncoding?: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucketName(), Key: key, Body: body, ContentType: contentType, ContentEncoding: contentEncoding }));
+}
+
+export async function headObject(key: string): Promise<{ bytes: number; contentEncoding?: string; contentType?: string } | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucketName(), Key: key }));
+    return { bytes: head.ContentLength ?? 0, contentEncoding: head.ContentEncoding, contentType: head.ContentType };
+  } catch (error) {
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+    throw error;
+  }
+}
+
+/** The object's bytes as a stream, from `fromByte` on. */
+export async function readObject(key: string, fromByte = 0): Promise<Readable> {
+  const result = await s3.send(new GetObjectCommand({ Bucket: bucketName(), Key: key, Range: fromByte > 0 ? `bytes=${fromByte}-` : undefined }));
+  return result.Body as Readable;
+}
+
+/**
+ * Streams a body of unknown length into one object with a multipart upload:
+ * at most `queueSize` parts of `partSize` bytes are in memory at a time.
+ */
+export async function uploadStream(key: string, body: Readable, contentType: string): Promise<void> {
+  // Loaded on first use: only commits need it, and every handler's cold start stays lean.
+  const { Upload } = await import('@aws-sdk/lib-storage');
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucketName(), Key: key, Body: body, ContentType: contentType },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 2,
+    leavePartsOnError: false,
+  });
+  await upload.done();
+}
+
+export const presignPut = (key: string) => getSignedUrl(s3, new PutObjectCommand({ Bucket: bucketName(), Key: key }), { expiresIn: PRESIGN_SECONDS });
+
+export const presignGet = (key: string, contentType: string, filename?: string) =>
+  getSignedUrl(
+    s3,
+    new GetObjectCommand({
+      Bucket: bucketName(),
+      Key: key,
+      ResponseContentType: contentType,
+      ResponseContentDisposition: filename ? `attachment; filename="${filename}"` : undefined,
+    }),
+    { expiresIn: PRESIGN_SECONDS },
+  );
+
+/** Best effort: leftovers are also expired by the bucket's lifecycle rules. */
+export async function deleteObjects(keys: string[]): Promise<void> {
+  const queue = [...keys];
+  const worker = async () => {
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucketName(), Key: key })).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+}

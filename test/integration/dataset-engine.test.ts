@@ -1,0 +1,54 @@
+import { describe, expect, inject, it } from 'vitest';
+import { api, newTenant, unique } from '../support/api.ts';
+
+// The engine calls the dataset service in-process, with the runtime's environment.
+Object.assign(process.env, inject('runtimeEnv'));
+const { commitRows, readDatasetRows } = await import('#shared/services/datasets.ts');
+
+async function newStream() {
+  const { key } = await newTenant();
+  const res = await api('POST', '/v1/streams', { key, body: { name: unique('engine') } });
+  return { key, id: res.body.id as string };
+}
+
+describe('the dataset service the run engine uses', () => {
+  it('commits rows once per token and names columns after the first records', async () => {
+    const stream = await newStream();
+    const first = await commitRows(stream.id, [{ account: 'a', kwh: 1 }, { account: 'b', kwh: 2.5 }], { method: 'APPEND', token: 'run_1/1' });
+    expect(first).toMatchObject({ version: 1, rows: 2, replayed: false });
+    const again = await commitRows(stream.id, [{ account: 'a', kwh: 1 }, { account: 'b', kwh: 2.5 }], { method: 'APPEND', token: 'run_1/1' });
+    expect(again).toMatchObject({ version: 1, rows: 2, replayed: true });
+    const second = await commitRows(stream.id, [{ kwh: 3, account: 'c', extra: 'ignored' }], { method: 'APPEND', token: 'run_1/2' });
+    expect(second).toMatchObject({ version: 2, rows: 3 });
+    const dataset = await api('GET', `/v1/streams/${stream.id}/dataset`, { key: stream.key });
+    expect(dataset.body).toMatchObject({ version: 2, rows: 3, schema: { columns: [{ name: 'account' }, { name: 'kwh' }] } });
+
+    const upsert = await commitRows(stream.id, [{ account: 'b', kwh: 9 }], { method: 'UPSERT', keyColumnNames: ['account'], token: 'run_2/1' });
+    expect(upsert).toMatchObject({ version: 3, rows: 3 });
+    const all = await readDatasetRows(stream.id, undefined, 100);
+    expect(all.records).toEqual([{ account: 'a', kwh: '1' }, { account: 'c', kwh: '3' }, { account: 'b', kwh: '9' }]);
+  });
+
+  it('reads rows after an offset in bounded batches, and across a new version', async () => {
+    const stream = await newStream();
+    const records = Array.from({ length: 25 }, (_, i) => ({ n: i, text: `row "${i}", quoted` }));
+    await commitRows(stream.id, records, { method: 'APPEND', token: 'load/1' });
+    const seen: unknown[] = [];
+    let offset;
+    for (let guard = 0; guard < 10; guard++) {
+      const batch = await readDatasetRows(stream.id, offset, 10);
+      seen.push(...batch.records);
+      offset = batch.offset;
+      if (batch.exhausted) break;
+    }
+    expect(seen).toEqual(records.map((r) => ({ n: String(r.n), text: r.text })));
+    expect(offset).toMatchObject({ version: 1, row: 25 });
+    const nothing = await readDatasetRows(stream.id, offset, 10);
+    expect(nothing).toMatchObject({ records: [], exhausted: true });
+
+    await commitRows(stream.id, [{ n: 25, text: 'late' }], { method: 'APPEND', token: 'load/2' });
+    const next = await readDatasetRows(stream.id, offset, 10);
+    expect(next.records).toEqual([{ n: '25', text: 'late' }]);
+    expect(next.offset).toMatchObject({ version: 2, row: 26 });
+  });
+});
