@@ -309,7 +309,9 @@ describe('DBConvert face /api/v1', () => {
     const secondStats = (await call('GET', `/api/v1/streams/${second.body.id}/stats`, { key })).body;
     expect(secondStats.source.counter).toBe(2);
     expect((await call('POST', `/api/v1/streams/${second.body.id}/stop`, { key })).status).toBe(200);
-    await pg.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`]);
+    // Deleting the configuration drops its replication slot.
+    expect((await call('DELETE', `/api/v1/stream-configs/${config.body.id}`, { key })).status).toBe(204);
+    expect(await pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`])).toEqual([]);
   });
 
   it('replicates MySQL → PostgreSQL with a cdc stream through the binlog; a restart continues without loss or repeats', async () => {
