@@ -243,7 +243,7 @@ describe('DBConvert face /api/v1', () => {
     expect((await call('POST', `/api/v1/streams/${started.body.id}/resume`, { key })).status).toBe(409);
   });
 
-  it('ends a run with EVENT_LIMIT_REACHED from limits, and fails with the database message for a missing table', async () => {
+  it('ends runs with EVENT_LIMIT_REACHED and TIME_LIMIT_REACHED from limits, and fails with the database message for a missing table', async () => {
     const { key } = tenant;
     const items = tableName('dbc_limit');
     await createPgItems(pg, items, 3000);
@@ -254,6 +254,18 @@ describe('DBConvert face /api/v1', () => {
     const run = await call('POST', `/api/v1/streams/${limited.body.id}/start`, { key });
     const stats = await waitFor(key, run.body.id, ended);
     expect(stats.source).toMatchObject({ status: 'EVENT_LIMIT_REACHED', counter: 1000 });
+
+    const timed = await call('POST', '/api/v1/stream-configs', {
+      key, body: { name: unique('timed'), source, target, mode: 'convert', dataBundleSize: 100, limits: { elapsedTime: 1 }, tables: [{ name: items }] },
+    });
+    await call('PATCH', `/v1/streams/stm_${timed.body.id.slice(7)}`, {
+      key, body: { description: 'slow [test:bundle-delay-ms=300]' }, headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    const timedRun = await call('POST', `/api/v1/streams/${timed.body.id}/start`, { key });
+    const timedStats = await waitFor(key, timedRun.body.id, ended);
+    expect(timedStats.source.status).toBe('TIME_LIMIT_REACHED');
+    expect(timedStats.source.counter).toBeGreaterThan(0);
+    expect(timedStats.source.counter).toBeLessThan(3000);
 
     const missing = await call('POST', '/api/v1/stream-configs', {
       key, body: { name: unique('missing'), source, target, mode: 'convert', tables: [{ name: 'no_such_table' }] },
