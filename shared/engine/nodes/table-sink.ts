@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { ConnectionParams } from '../../connections/drivers.ts';
 import type { BundleKey, DataRecord, SinkWriter } from '../types.ts';
 import { openSession, targetType, toTargetValue, type ColumnSchema, type SqlSession, type TableSchema } from './sql.ts';
@@ -167,22 +171,37 @@ async function applyChanges(s: SqlSession, target: Target, records: DataRecord[]
   const table = s.quoteTable(target.name);
   const list = columns.map((c) => s.quote(c)).join(', ');
   const others = columns.filter((c) => !pk.includes(c));
+  if (s.dialect === 'postgresql') {
+    // COPY the bundle into a transaction-scoped staging table, then one set-based upsert:
+    // several times faster than multi-row VALUES with bound parameters, same idempotency.
+    const client = s.raw as import('pg').Client;
+    // Only the written columns, without the target's constraints (CREATE TABLE AS copies none).
+    const stage = s.quote(`sluice_stage_${createHash('sha1').update(`${target.name}|${list}`).digest('hex').slice(0, 16)}`);
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} ON COMMIT DELETE ROWS AS SELECT ${list} FROM ${table} WITH NO DATA`);
+    const text = rows.map((row) => row.map(copyText).join('\t')).join('\n') + '\n';
+    await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${stage} (${list}) FROM STDIN`)));
+    const update = others.length ? `DO UPDATE SET ${others.map((c) => `${s.quote(c)} = EXCLUDED.${s.quote(c)}`).join(', ')}` : 'DO NOTHING';
+    await client.query(`INSERT INTO ${table} (${list}) SELECT ${list} FROM ${stage} ON CONFLICT (${pk.map((k) => s.quote(k)).join(', ')}) ${update}`);
+    await client.query(`TRUNCATE ${stage}`);
+    return bytes;
+  }
   for (let i = 0; i < rows.length; i += chunk) {
     const part = rows.slice(i, i + chunk);
-    if (s.dialect === 'postgresql') {
-      let n = 0;
-      const values = part.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
-      const update = others.length
-        ? `DO UPDATE SET ${others.map((c) => `${s.quote(c)} = EXCLUDED.${s.quote(c)}`).join(', ')}`
-        : 'DO NOTHING';
-      const client = s.raw as import('pg').Client;
-      await client.query(`INSERT INTO ${table} (${list}) VALUES ${values} ON CONFLICT (${pk.map((k) => s.quote(k)).join(', ')}) ${update}`, part.flat());
-    } else {
-      const update = (others.length ? others : pk).map((c) => `${s.quote(c)} = VALUES(${s.quote(c)})`).join(', ');
-      await s.query(`INSERT INTO ${table} (${list}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`, [part]);
-    }
+    const update = (others.length ? others : pk).map((c) => `${s.quote(c)} = VALUES(${s.quote(c)})`).join(', ');
+    await s.query(`INSERT INTO ${table} (${list}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`, [part]);
   }
   return bytes;
+}
+
+/** One value in COPY's text format: \N for NULL, backslash escapes for the rest. */
+function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  let text: string;
+  if (Buffer.isBuffer(value)) text = `\\x${value.toString('hex')}`;
+  else if (typeof value === 'boolean') text = value ? 't' : 'f';
+  else if (typeof value === 'object') text = JSON.stringify(value);
+  else text = String(value);
+  return text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
 }
 
 const normaliseKey = (value: unknown) => (typeof value === 'number' || typeof value === 'bigint' ? String(value) : value);
