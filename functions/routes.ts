@@ -19,7 +19,7 @@ export interface Route {
   /** false: no API key needed (health checks, the OpenAPI document). */
   auth?: false;
   /** Extra grants the handler needs beyond table and bucket access. */
-  needs?: ('sfn' | 'scheduler')[];
+  needs?: ('sfn' | 'scheduler' | 'secrets')[];
 }
 
 const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
@@ -27,6 +27,16 @@ const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extr
   path: `/v1${path}`,
   handler: `v1/${handler}`,
   face: 'native',
+  scopes,
+  ...extra,
+});
+
+/** DBConvert Streams face (seed 003): `/api/v1/...`, handlers under functions/dbconvert/. */
+const dbc = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
+  method,
+  path: `/api/v1${path}`,
+  handler: `dbconvert/${handler}`,
+  face: 'dbconvert',
   scopes,
   ...extra,
 });
@@ -86,6 +96,18 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}/dataset/data', 'dataset-data', ['data:read']),
 
   // --- runs, offsets, stats, aggregation stores (issue 6) ---
+  v1('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/streams/{id}/stop', 'streams-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/streams/{id}/runs', 'streams-runs-list', ['streams:read']),
+  v1('GET', '/streams/{id}/offsets', 'streams-offsets-get', ['streams:read']),
+  v1('POST', '/streams/{id}/offsets/reset', 'streams-offsets-reset', ['runs:write']),
+  v1('GET', '/runs/{id}', 'runs-get', ['streams:read']),
+  v1('POST', '/runs/{id}/pause', 'runs-pause', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/runs/{id}/resume', 'runs-resume', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/runs/{id}/stop', 'runs-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/runs/{id}/stats', 'runs-stats', ['streams:read']),
+  v1('GET', '/stats', 'stats-list', ['streams:read']),
+  v1('GET', '/aggregation-stores/{name}/items', 'aggregation-store-items', ['data:read']),
 
   // --- stream groups (issue 7) ---
   v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write']),
@@ -95,6 +117,12 @@ export const routes: Route[] = [
   v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write']),
 
   // --- connections (issue 8) ---
+  v1('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),
+  v1('GET', '/connections', 'connections-list', ['streams:read']),
+  v1('GET', '/connections/{id}', 'connections-get', ['streams:read']),
+  v1('PUT', '/connections/{id}', 'connections-put', ['streams:write'], { needs: ['secrets'] }),
+  v1('DELETE', '/connections/{id}', 'connections-delete', ['streams:write'], { needs: ['secrets'] }),
+  v1('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
 
   // --- MODE SDS face (issue 4) ---
   sds('GET', '', 'streams-list', ['streams:read']),
@@ -123,6 +151,26 @@ export const routes: Route[] = [
   domo('PUT', '/{id}/data/{dataId}/{action}', 'data-finalize', ['data:write']),
 
   // --- DBConvert face (issue 8) ---
+  dbc('GET', '/health', 'health', [], { auth: false }),
+  dbc('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),
+  dbc('GET', '/connections', 'connections-list', ['streams:read']),
+  dbc('POST', '/connections/test', 'connections-test', ['streams:read']),
+  dbc('GET', '/connections/{id}', 'connections-get', ['streams:read']),
+  dbc('PUT', '/connections/{id}', 'connections-put', ['streams:write'], { needs: ['secrets'] }),
+  dbc('DELETE', '/connections/{id}', 'connections-delete', ['streams:write'], { needs: ['secrets'] }),
+  dbc('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
+  dbc('GET', '/stream-configs', 'configs-list', ['streams:read']),
+  dbc('POST', '/stream-configs', 'configs-create', ['streams:write']),
+  dbc('GET', '/stream-configs/{id}', 'configs-get', ['streams:read']),
+  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write']),
+  dbc('PUT', '/stream-configs/{id}/clone', 'configs-clone', ['streams:write']),
+  dbc('POST', '/stream-configs/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  dbc('GET', '/streams', 'streams-list', ['streams:read']),
+  dbc('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/pause', 'streams-pause', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/resume', 'streams-resume', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/stop', 'streams-stop', ['runs:write'], { needs: ['sfn'] }),
+  dbc('GET', '/streams/{id}/stats', 'streams-stats', ['streams:read']),
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;

@@ -83,7 +83,8 @@ export class Workflows extends Construct {
       if (!fn) {
         fn = new SluiceFunction(this, idOf(handler), {
           handler,
-          role: profiles.roleFor('write', ['sfn']),
+          // Table sources and sinks read connection passwords.
+          role: profiles.roleFor('write', ['secrets', 'sfn']),
           environment: { ...props.environment, ...this.environment },
           bundle: props.bundle,
           timeout,

@@ -8,6 +8,7 @@ import { startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './s3.ts';
 import { startScheduler } from './scheduler.ts';
+import { startSecretsManager } from './secretsmanager.ts';
 import { stateMachineArn, startStepFunctions } from './stepfunctions.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -39,7 +40,7 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
-  const [dynamoPort, s3Port, sfnPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [dynamoPort, s3Port, sfnPort, schedulerPort, secretsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => undefined);
@@ -59,11 +60,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${sfnPort}`,
       AWS_ENDPOINT_URL_SCHEDULER: `http://127.0.0.1:${schedulerPort}`,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${secretsPort}`,
+      SECRETS_PREFIX: 'sluice',
       SLUICE_S3_FORCE_PATH_STYLE: 'true',
       TABLE_NAME: 'sluice',
       BUCKET_NAME: bucket,
       SCHEDULER_GROUP: 'default',
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/sluice-scheduler',
+      // Continuous runs poll for new input at most this far apart (AWS default 10); short locally so stops and new packets show quickly.
+      RUN_MAX_IDLE_SECONDS: process.env.RUN_MAX_IDLE_SECONDS ?? '2',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...Object.fromEntries(stateMachines.map((m) => [`${m.name.toUpperCase()}_STATE_MACHINE_ARN`, stateMachineArn(m.name)])),
     };
@@ -80,8 +85,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       invoke: gateway.invoke,
     });
     stops.push(sfn.stop);
-    const scheduler = await startScheduler({ port: schedulerPort, stateFile: resolve(dataDir, 'scheduler.json') });
+    const scheduler = await startScheduler({
+      port: schedulerPort,
+      stateFile: resolve(dataDir, 'scheduler.json'),
+      // Every schedule Sluice creates targets the scheduled-run function.
+      fire: (_target, event) => gateway.invoke('events/scheduled-run', event),
+    });
     stops.push(scheduler.stop);
+    // Connection passwords (shared/secrets); kept in memory only when DynamoDB is.
+    const secrets = await startSecretsManager({ port: secretsPort, stateFile: options.inMemory ? undefined : resolve(dataDir, 'secrets.json') });
+    stops.push(secrets.stop);
 
     // Loaded only now: SDK clients must see the endpoints set above.
     const { ensureBucket, ensureDefaults, ensureTable } = await import('./bootstrap.ts');

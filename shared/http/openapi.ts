@@ -155,6 +155,78 @@ const deploymentSchema = z
 
 const listOf = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
+// Runs (docs/runs.md).
+const nodeStatsSchema = z.object({
+  nodeId: z.string(),
+  type: z.string(),
+  in: z.number().int(),
+  out: z.number().int(),
+  failed: z.number().int(),
+  bytesIn: z.number().int(),
+  bytesOut: z.number().int(),
+});
+const totalsSchema = z.object({ in: z.number().int(), out: z.number().int(), failed: z.number().int(), bytesIn: z.number().int(), bytesOut: z.number().int() });
+const runStatus = z.enum(['running', 'paused', 'stopped', 'finished', 'failed', 'time_limit_reached', 'event_limit_reached']);
+const runSchema = z
+  .object({
+    id: z.string(),
+    streamId: z.string(),
+    version: z.string().meta({ description: 'the deployed tag, or autosave' }),
+    executionId: z.string().meta({ description: 'unique per run; names its Step Functions execution(s)' }),
+    trigger: z.enum(['api', 'schedule', 'group']),
+    status: runStatus.meta({ description: 'observed by the engine' }),
+    desiredStatus: z.enum(['running', 'paused', 'stopped']).meta({ description: 'what callers asked for' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    checkpoint: z.object({ bundle: z.number().int(), offsets: z.record(z.string(), z.unknown()), committedAt: z.string().nullable() }),
+    stats: z.object({ totals: totalsSchema, uptimeSeconds: z.number(), avgRate: z.number() }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    recentErrors: z.array(z.object({ code: z.string(), nodeId: z.string().optional(), message: z.string(), record: z.string().optional(), at: z.string().optional() })),
+    fireTime: z.string().optional(),
+  })
+  .meta({ id: 'Run' });
+const runStatsSchema = z
+  .object({
+    runId: z.string(),
+    streamId: z.string(),
+    status: runStatus,
+    nodes: z.array(nodeStatsSchema),
+    totals: totalsSchema,
+    uptimeSeconds: z.number(),
+    avgRate: z.number().meta({ description: 'records in per uptime second' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+  })
+  .meta({ id: 'RunStats' });
+const statsItemSchema = z
+  .object({
+    streamId: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    status: z.string().meta({ description: 'lowercase: the active or last run status, or idle' }),
+    deploymentPhase: z.string(),
+    deployedVersion: z.string().nullable(),
+    runId: z.string().nullable(),
+    uptimeSeconds: z.number(),
+    in: z.object({ records: z.number().int(), bytes: z.number().int() }),
+    out: z.object({ records: z.number().int(), bytes: z.number().int() }),
+    failed: z.number().int(),
+    groups: z.array(z.object({ id: z.string(), name: z.string() })),
+  })
+  .meta({ id: 'StreamStats' });
+const offsetsSchema = z
+  .object({ streamId: z.string(), offsets: z.record(z.string(), z.record(z.string(), z.unknown())), updatedAt: z.string().nullable(), runId: z.string().nullable() })
+  .meta({ id: 'StreamOffsets' });
+const aggregateSchema = z
+  .object({
+    key: z.string(),
+    group: z.record(z.string(), z.unknown()),
+    values: z.record(z.string(), z.number().nullable()),
+    counts: z.record(z.string(), z.number().int()),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'AggregateItem' });
+
 interface RouteDoc {
   summary: string;
   body?: z.ZodType;
@@ -162,6 +234,50 @@ interface RouteDoc {
 }
 
 /** Schemas per route; a route without an entry still appears, with its path, auth and a generic answer. */
+// --- connections, DBConvert face (issue 8) ---
+const connectionBody = z
+  .object({
+    name: z.string(),
+    type: z.string().meta({ description: 'postgresql, mysql (MariaDB too) or s3, any casing' }),
+    host: z.string(),
+    port: z.number().int().optional(),
+    database: z.string().meta({ description: 'the bucket for s3' }),
+    username: z.string(),
+    password: z.string().optional().meta({ description: 'write-only' }),
+    ssl: z.union([z.boolean(), z.object({ rejectUnauthorized: z.boolean().optional(), ca: z.string().optional() })]).optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'ConnectionInput' });
+const connectionSchema = z
+  .object({
+    id: z.string(), name: z.string(), type: z.enum(['postgresql', 'mysql', 's3']), host: z.string(), port: z.number().int(), database: z.string(),
+    username: z.string(), ssl: z.unknown(), options: z.record(z.string(), z.unknown()), hasPassword: z.boolean(), revision: z.number().int(),
+    createdAt: z.string(), updatedAt: z.string(),
+  })
+  .meta({ id: 'Connection' });
+const dbcConnectionSchema = z
+  .object({ id: z.string(), name: z.string(), type: z.string(), host: z.string(), port: z.number().int(), username: z.string(), database: z.string(), created: z.number().int() })
+  .meta({ id: 'DbconvertConnection' });
+const dbcPingSchema = z.object({ ping: z.enum(['ok', 'failed']), latencyMs: z.number().optional(), error: z.string().optional() });
+const dbcTable = z.object({ name: z.string(), query: z.string().optional(), operations: z.array(z.enum(['insert', 'update', 'delete'])).optional() });
+const dbcConfigBody = z
+  .object({
+    name: z.string(), source: z.string(), target: z.string(), mode: z.enum(['convert', 'load', 'cdc']), tables: z.array(dbcTable),
+    dataBundleSize: z.number().int().optional(), reportingIntervals: z.object({ source: z.number().int(), target: z.number().int() }).optional(),
+    limits: z.object({ numberOfEvents: z.number().int().optional(), elapsedTime: z.number().int().optional() }).optional(),
+    createStructure: z.boolean().optional(), truncateTarget: z.boolean().optional(),
+  })
+  .meta({ id: 'DbconvertStreamConfigInput' });
+const dbcConfigSchema = dbcConfigBody.extend({ id: z.string(), created: z.number().int() }).meta({ id: 'DbconvertStreamConfig' });
+const dbcStartedSchema = z.object({ id: z.string(), configID: z.string(), status: z.string(), started: z.number().int() }).meta({ id: 'DbconvertStream' });
+const dbcSideStats = z.object({
+  counter: z.number(), failedCounter: z.number(), prevDataSize: z.number(), sumDataSize: z.number(), reportingInterval: z.number(),
+  start: z.string(), duration: z.string(), avgRate: z.number(), status: z.string(),
+});
+const dbcStatsSchema = z
+  .object({ streamID: z.string(), configID: z.string(), source: dbcSideStats, target: dbcSideStats, nodes: z.array(z.object({ id: z.string(), type: z.string(), stat: dbcSideStats })) })
+  .meta({ id: 'DbconvertStats' });
+
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/health': { summary: 'Liveness and version', response: z.object({ status: z.literal('ok'), version: z.string() }) },
   'GET /v1/openapi.json': { summary: 'This document' },
@@ -283,6 +399,22 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
 
   // --- runs, offsets, stats (issue 6) ---
+  'POST /v1/streams/{id}/start': { summary: 'Start a run of the deployed tag (else autosave); 409 while a run is active; Idempotency-Key', response: runSchema },
+  'POST /v1/streams/{id}/stop': { summary: 'Stop the active run (409 if none); answers the run once stopped or after a few seconds', response: runSchema },
+  'GET /v1/streams/{id}/runs': { summary: "A stream's runs, newest first", response: listOf(runSchema) },
+  'GET /v1/streams/{id}/offsets': { summary: 'The committed source offsets the next run continues from', response: offsetsSchema },
+  'POST /v1/streams/{id}/offsets/reset': {
+    summary: 'Reset offsets to the beginning (or to `offsets`); 409 while a run is active',
+    body: z.object({ offsets: z.record(z.string(), z.record(z.string(), z.unknown())).optional() }),
+    response: offsetsSchema,
+  },
+  'GET /v1/runs/{id}': { summary: 'A run', response: runSchema },
+  'POST /v1/runs/{id}/pause': { summary: 'Pause at the next bundle boundary; 409 unless running', response: runSchema },
+  'POST /v1/runs/{id}/resume': { summary: 'Resume a paused run; 409 unless paused', response: runSchema },
+  'POST /v1/runs/{id}/stop': { summary: 'Stop a running or paused run at the next bundle boundary; 409 once ended', response: runSchema },
+  'GET /v1/runs/{id}/stats': { summary: 'Per-node and total counts, uptimeSeconds, avgRate', response: runStatsSchema },
+  'GET /v1/stats': { summary: 'The stats list: filters solutionId (admin), streamId, status, groupId; lowercase statuses', response: listOf(statsItemSchema) },
+  'GET /v1/aggregation-stores/{name}/items': { summary: "An aggregation store's keyed aggregates; ?key= prefix; paginated", response: listOf(aggregateSchema) },
 
   // --- stream groups (issue 7) ---
   'POST /v1/stream-groups': { summary: 'Create a stream group (ordered streams, optional schedule)', body: groupInput },
@@ -292,6 +424,35 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'DELETE /v1/stream-groups/{id}': { summary: 'Delete a stream group (409 while running)' },
 
   // --- connections, DBConvert face (issue 8) ---
+  'POST /v1/connections': { summary: 'Create a database or S3 connection (the password is write-only, kept in Secrets Manager)', body: connectionBody, response: connectionSchema },
+  'GET /v1/connections': { summary: 'List connections', response: listOf(connectionSchema) },
+  'GET /v1/connections/{id}': { summary: 'Get a connection (never its password)', response: connectionSchema },
+  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match)', body: connectionBody, response: connectionSchema },
+  'DELETE /v1/connections/{id}': { summary: 'Delete a connection (409 while a stream definition uses it)' },
+  'POST /v1/connections/{id}/ping': {
+    summary: 'Really connect: {ok:true, latencyMs}, or 503 {ok:false, error} with the driver reason',
+    response: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() }),
+  },
+  'GET /api/v1/health': { summary: 'DBConvert health, no key: {"ping":"ok"}', response: z.object({ ping: z.literal('ok') }) },
+  'POST /api/v1/connections': { summary: 'DBConvert: create a connection (type in any casing)', body: connectionBody, response: dbcConnectionSchema },
+  'GET /api/v1/connections': { summary: 'DBConvert: every connection (array)', response: z.array(dbcConnectionSchema) },
+  'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: connectionBody, response: dbcPingSchema },
+  'GET /api/v1/connections/{id}': { summary: 'DBConvert: get a connection', response: dbcConnectionSchema },
+  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it)', body: connectionBody, response: dbcConnectionSchema },
+  'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration uses it)' },
+  'POST /api/v1/connections/{id}/ping': { summary: 'DBConvert: {"ping":"ok"} or 503 {"ping":"failed", error}', response: dbcPingSchema },
+  'GET /api/v1/stream-configs': { summary: 'DBConvert: every stream configuration (array)', response: z.array(dbcConfigSchema) },
+  'POST /api/v1/stream-configs': { summary: 'DBConvert: create a stream configuration (config_<ulid> is the stream stm_<ulid>); 400 for unknown connections or mode', body: dbcConfigBody, response: dbcConfigSchema },
+  'GET /api/v1/stream-configs/{id}': { summary: 'DBConvert: get a stream configuration', response: dbcConfigSchema },
+  'DELETE /api/v1/stream-configs/{id}': { summary: 'DBConvert: delete a stream configuration (204; 409 while running)' },
+  'PUT /api/v1/stream-configs/{id}/clone': { summary: 'DBConvert: copy with a new config_ id, named <name>_clone', response: dbcConfigSchema },
+  'POST /api/v1/stream-configs/{id}/start': { summary: 'DBConvert: start a stream (stream_<ulid> is the run run_<ulid>); 409 while running', response: dbcStartedSchema },
+  'GET /api/v1/streams': { summary: 'DBConvert: every started stream, newest first', response: z.array(dbcStartedSchema) },
+  'POST /api/v1/streams/{id}/start': { summary: 'DBConvert: start a stream from a config_ id; convert restarts from the beginning, cdc continues', response: dbcStartedSchema },
+  'POST /api/v1/streams/{id}/pause': { summary: 'DBConvert: pause a running stream {id, status, paused}; 409 otherwise' },
+  'POST /api/v1/streams/{id}/resume': { summary: 'DBConvert: resume a paused stream {id, status, resumed}; 409 otherwise' },
+  'POST /api/v1/streams/{id}/stop': { summary: 'DBConvert: stop a running or paused stream {id, status, stopped}; 409 otherwise' },
+  'GET /api/v1/streams/{id}/stats': { summary: 'DBConvert: {streamID, configID, source, target, nodes}', response: dbcStatsSchema },
 };
 
 const FACE_TAG = { native: 'Sluice', domo: 'Domo Streams', sds: 'MODE SDS', dbconvert: 'DBConvert Streams' } as const;
