@@ -235,6 +235,20 @@ describe('continuous runs', () => {
     expect((await waitForRun(key, started.id, ended)).status).toBe('stopped');
   });
 
+  it('stops a paused run: the parked execution wakes up and ends as stopped', async () => {
+    const { key } = await newTenant();
+    const stream = await createStream(key, usageDefinition(unique('usage'), { mode: 'continuous' }));
+    const started = await startRun(key, stream.id);
+    expect((await api('POST', `/v1/runs/${started.id}/pause`, { key })).status).toBe(200);
+    await waitForRun(key, started.id, (r) => r.status === 'paused');
+    const stop = await api('POST', `/v1/runs/${started.id}/stop`, { key });
+    expect(stop.status).toBe(200);
+    const run = await waitForRun(key, started.id, ended);
+    expect(run).toMatchObject({ status: 'stopped', desiredStatus: 'stopped' });
+    expect((await api('GET', `/v1/streams/${stream.id}`, { key })).body.activeRun).toBeNull();
+    expect((await api('POST', `/v1/runs/${started.id}/resume`, { key })).status).toBe(409);
+  });
+
   it('ends at limits.elapsedTime as time_limit_reached', async () => {
     const { key } = await newTenant();
     const stream = await createStream(key, usageDefinition(unique('usage'), { mode: 'continuous', limits: { elapsedTime: 2 } }));
