@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#shared/http/handler.ts';
 import { created } from '#shared/http/reply.ts';
 import { SCOPES } from '#shared/model/principal.ts';

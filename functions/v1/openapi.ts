@@ -1,7 +1,5 @@
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
-import { openApiDocument } from '#shared/http/openapi.ts';
+import document from '../../docs/openapi.json' with { type: 'json' };
 
-let document: unknown;
-
-export const handler = httpHandler(async () => ok((document ??= openApiDocument())));
+export const handler = httpHandler(async () => ok(document));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#shared/http/handler.ts';
 import { created, etagOf, ok } from '#shared/http/reply.ts';
 import { importDocument, importStream, ON_CONFLICT } from '#shared/services/imports.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok, etagOf } from '#shared/http/reply.ts';
 import { namespaceName, streamName, updateStream } from '#shared/services/streams.ts';

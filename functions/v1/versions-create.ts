@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#shared/http/handler.ts';
 import { created } from '#shared/http/reply.ts';
 import { tagName } from '#shared/model/versions.ts';

@@ -8,6 +8,9 @@ import { invalid, tooLarge } from '../model/errors.ts';
 /** A gzipped inline part may not expand beyond this (a zip bomb is refused with 413). */
 export const MAX_INFLATED_PART = 256 * 1024 * 1024;
 
+/** Parts may end lines with LF or CRLF, each its own way; both end a record (a forwarded part keeps its own). */
+const RECORD_DELIMITERS = ['\r\n', '\n'];
+
 const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
 
 /** Inflates an inline gzip body; 400 when it is not gzip, 413 when it expands too far. */
@@ -53,7 +56,7 @@ export interface CsvRow {
  * that names `label` and the line.
  */
 export async function* csvRows(source: Readable, label: string, columns?: number): AsyncGenerator<CsvRow> {
-  const parser = parse({ relax_column_count: true, skip_empty_lines: true, info: true });
+  const parser = parse({ relax_column_count: true, skip_empty_lines: true, info: true, record_delimiter: RECORD_DELIMITERS });
   pipeline(source, parser).catch((error) => parser.destroy(error));
   let expected = columns;
   try {
@@ -100,7 +103,7 @@ function asInvalid(error: unknown, label: string): Error {
  * (csv-parse, record events; no per-record promise, no re-stringify).
  */
 export function csvValidator(label: string, columns?: number) {
-  const parser = parse({ relax_column_count: true, skip_empty_lines: true });
+  const parser = parse({ relax_column_count: true, skip_empty_lines: true, record_delimiter: RECORD_DELIMITERS });
   let rows = 0;
   let expected = columns;
   let failure: Error | undefined;

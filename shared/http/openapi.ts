@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { routes, routeKey, type Route } from '#functions/routes.ts';
 import { streamInput } from '../services/streams.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `?limit=1..500` (default 50) and `?cursor=` of native lists. */
 export const pageQuery = z.object({

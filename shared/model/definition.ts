@@ -1,5 +1,4 @@
-import jsonata from 'jsonata';
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalid, type ErrorDetail } from './errors.ts';
 import { issuesToDetails } from './validation.ts';
 
@@ -117,13 +116,16 @@ export const isSink = (type: string) => (SINK_TYPES as readonly string[]).includ
 /**
  * Validates a definition fully: shape, node configs per type, expressions,
  * edges, acyclicity and reachability. Throws one 400 listing every problem.
+ * JSONata is loaded only when a definition has expressions to compile, so
+ * handlers that never see one do not pay for it at cold start.
  */
-export function validateDefinition(input: unknown, prefix = 'definition'): Definition {
+export async function validateDefinition(input: unknown, prefix = 'definition'): Promise<Definition> {
   const parsed = definitionSchema.safeParse(input ?? {});
   if (!parsed.success) throw definitionError(issuesToDetails(parsed.error.issues, prefix));
   const definition = parsed.data;
   const details: ErrorDetail[] = [];
   const ids = new Map<string, DefinitionNode>();
+  const expressions: { path: string; expression: string }[] = [];
 
   definition.nodes.forEach((node, i) => {
     const path = `${prefix}.nodes[${i}]`;
@@ -140,16 +142,23 @@ export function validateDefinition(input: unknown, prefix = 'definition'): Defin
     }
     node.config = config.data as Record<string, unknown>;
     if ((node.type === 'filter' || node.type === 'map') && typeof node.config.expression === 'string') {
-      try {
-        jsonata(node.config.expression);
-      } catch (error) {
-        details.push({ path: `${path}.config.expression`, message: `invalid JSONata: ${(error as Error).message}` });
-      }
+      expressions.push({ path: `${path}.config.expression`, expression: node.config.expression });
     }
     if (node.type === 'aggregation-store' && !node.name) {
       details.push({ path: `${path}.name`, message: 'an aggregation-store node needs a name (the store it writes)' });
     }
   });
+
+  if (expressions.length > 0) {
+    const { default: jsonata } = await import('jsonata');
+    for (const { path, expression } of expressions) {
+      try {
+        jsonata(expression);
+      } catch (error) {
+        details.push({ path, message: `invalid JSONata: ${(error as Error).message}` });
+      }
+    }
+  }
 
   const outgoing = new Map<string, string[]>();
   const incoming = new Map<string, number>();

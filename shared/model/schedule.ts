@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The Domo `schedule` object: `cron` in Quartz style (seconds minutes hours

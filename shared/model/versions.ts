@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The autosaved version's name: the stream item itself, never a tag. */
 export const AUTOSAVE = 'autosave';

@@ -1,11 +1,11 @@
 import { ulid } from 'ulid';
-import { partObjectKey, presignGet, putObject, readObject } from '../blobs/objects.ts';
+import { deleteObjects, partObjectKey, presignGet, putObject, readObject } from '../blobs/objects.ts';
 import type { DataRecord } from '../engine/types.ts';
 import { conflict, notFound } from '../model/errors.ts';
 import type { UpdateMethod } from '../model/execution.ts';
 import type { Principal } from '../model/principal.ts';
 import { getDatasetPointer, type DatasetPointer } from '../store/datasets.ts';
-import { executionNumberOfToken, getExecutionByNumber, putPart, type ExecutionRecord } from '../store/executions.ts';
+import { executionNumberOfToken, getExecutionByNumber, listParts, putPart, transitionExecution, updateExecutionFields, type ExecutionRecord } from '../store/executions.ts';
 import { getStreamRecord, type StreamRecord } from '../store/streams.ts';
 import { commitExecutionRecord, datasetSettings, startExecution } from './executions.ts';
 import { getStream } from './streams.ts';
@@ -44,14 +44,14 @@ function columnsFor(stream: StreamRecord, pointer: DatasetPointer, records: Data
   return [...names];
 }
 
-export interface CommitRowsOptions {
+export interface DatasetWriteOptions {
   method: UpdateMethod;
   keyColumnNames?: string[];
-  /** Caller-chosen idempotency token, e.g. `${runId}/${bundle}`: a retry with the same token writes nothing new. */
+  /** Caller-chosen idempotency token, e.g. a run id (`run_…`) or `${runId}/${bundle}`. */
   token: string;
 }
 
-export interface CommitRowsResult {
+export interface DatasetWriteResult {
   version: number;
   rows: number;
   bytes: number;
@@ -60,42 +60,94 @@ export interface CommitRowsResult {
   replayed: boolean;
 }
 
+/** The execution a token names, if any. */
+async function executionOfToken(streamId: string, token: string): Promise<ExecutionRecord | undefined> {
+  const number = await executionNumberOfToken(streamId, token);
+  return number === undefined ? undefined : getExecutionByNumber(streamId, number);
+}
+
+const resultOf = (execution: ExecutionRecord, replayed: boolean): DatasetWriteResult => ({
+  version: execution.version!,
+  rows: execution.rows!,
+  bytes: execution.bytes!,
+  executionId: execution.id,
+  replayed,
+});
+
 /**
- * Writes records as the stream's next dataset version (the `dataset` sink),
- * exactly once per token: an execution named by the token carries one part
- * with the records, then commits. A retry after a crash finds the token's
- * execution and finishes it (or returns its result if it already committed).
- * 409 while a client holds the stream's ACTIVE execution.
+ * Opens (or finds again) the ACTIVE execution a token names: the start of a
+ * run-sized write by the `dataset` sink. Idempotent: the same token answers
+ * the same execution. 409 while a client holds the stream's ACTIVE execution,
+ * or when the token's write already ended other than SUCCESS.
  */
-export async function commitRows(streamId: string, records: DataRecord[], options: CommitRowsOptions): Promise<CommitRowsResult> {
+export async function openDatasetWrite(streamId: string, options: DatasetWriteOptions): Promise<{ executionId: string; state: ExecutionRecord['state'] }> {
   const stream = await streamFor(streamId);
-  const known = await executionNumberOfToken(streamId, options.token);
-  let execution: ExecutionRecord | undefined = known === undefined ? undefined : await getExecutionByNumber(streamId, known);
-  const done = (e: ExecutionRecord, replayed: boolean): CommitRowsResult => ({
-    version: e.version!,
-    rows: e.rows!,
-    bytes: e.bytes!,
-    executionId: e.id,
-    replayed,
-  });
-  if (execution?.state === 'SUCCESS') return done(execution, true);
-  if (execution && execution.state !== 'ACTIVE') throw conflict(`the write with token ${options.token} ended ${execution.state}: ${execution.error ?? ''}`);
+  let execution = await executionOfToken(streamId, options.token);
+  if (execution && execution.state !== 'ACTIVE' && execution.state !== 'SUCCESS') {
+    throw conflict(`the dataset write ${options.token} ended ${execution.state}${execution.error ? `: ${execution.error}` : ''}`);
+  }
   execution ??= await startExecution(stream, { updateMethod: options.method, keyColumnNames: options.keyColumnNames, token: options.token, createdBy: 'engine' });
-  const pointer = await getDatasetPointer(streamId);
-  const columns = columnsFor(stream, pointer, records);
-  if (!datasetSettings(stream).schema && !pointer.schema && columns.length && pointer.version === 0) {
-    // A first version written by the engine is named after the records' fields, not col1..colN.
-    Object.assign(stream, { faces: { ...stream.faces, domo: { ...(stream.faces?.domo as object), schemaDefinition: { columns: columns.map((name) => ({ name, type: 'STRING' })) } } } });
+  return { executionId: execution.id, state: execution.state };
+}
+
+/**
+ * Stores records as part `partId` of the token's write (use the bundle
+ * number: a retried bundle replaces its part, so nothing is duplicated).
+ * Columns are the dataset's schema, else those fixed by the write's first
+ * part, else the records' fields in order of first appearance; values are
+ * text (objects as JSON, null/undefined as empty).
+ */
+export async function writeDatasetRows(streamId: string, token: string, partId: number, records: DataRecord[]): Promise<{ rows: number; bytes: number }> {
+  const stream = await streamFor(streamId);
+  const execution = await executionOfToken(streamId, token);
+  if (!execution) throw notFound(`dataset write ${token} of stream ${streamId}`);
+  if (execution.state !== 'ACTIVE') throw conflict(`the dataset write ${token} is ${execution.state}`);
+  let columns = execution.columns;
+  if (!columns) {
+    columns = columnsFor(stream, await getDatasetPointer(streamId), records);
+    // Fixed by the first part written, so later bundles line up with it.
+    if (columns.length && !(await updateExecutionFields(execution, { columns }))) throw conflict(`the dataset write ${token} is no longer ACTIVE`);
   }
   const { toCsv } = await import('../blobs/csv.ts');
   const body = toCsv(records.map((record) => columns.map((name) => cell(record[name]))));
-  const key = partObjectKey(stream.solutionId, stream.id, execution.id, 1, ulid());
+  const key = partObjectKey(stream.solutionId, stream.id, execution.id, partId, ulid());
   await putObject(key, body, 'text/csv');
-  if (!(await putPart(execution, { partId: 1, key, source: 'inline', bytes: Buffer.byteLength(body), rows: records.length, columns: columns.length || undefined, uploadedAt: new Date().toISOString() }))) {
-    throw conflict(`the write with token ${options.token} is no longer ACTIVE`);
-  }
-  return done(await commitExecutionRecord(stream, execution), false);
+  const part = { partId, key, source: 'inline' as const, bytes: Buffer.byteLength(body), rows: records.length, columns: columns.length || undefined, uploadedAt: new Date().toISOString() };
+  if (!(await putPart({ ...execution, columns }, part))) throw conflict(`the dataset write ${token} is no longer ACTIVE`);
+  return { rows: records.length, bytes: part.bytes };
 }
+
+/** Commits the token's write into the next dataset version; a repeat answers the first result (`replayed`). */
+export async function commitDatasetWrite(streamId: string, token: string): Promise<DatasetWriteResult> {
+  const stream = await streamFor(streamId);
+  const execution = await executionOfToken(streamId, token);
+  if (!execution) throw notFound(`dataset write ${token} of stream ${streamId}`);
+  if (execution.state === 'SUCCESS') return resultOf(execution, true);
+  return resultOf(await commitExecutionRecord(stream, execution), false);
+}
+
+/** Abandons the token's write (a failed or stopped run); the dataset is unchanged. */
+export async function abortDatasetWrite(streamId: string, token: string): Promise<void> {
+  const execution = await executionOfToken(streamId, token);
+  if (!execution || execution.state !== 'ACTIVE') return;
+  if (await transitionExecution(execution, 'abort', { releaseActive: true })) await deleteObjects((await listParts(execution)).map((part) => part.key));
+}
+
+/**
+ * One-shot write: the records become the next version, exactly once per
+ * token (open + part 1 + commit). Every call makes a version and an APPEND
+ * copies the previous one, so a sink should use it per run, not per small
+ * bundle; for run-sized writes use open/write/commit above.
+ */
+export async function commitRows(streamId: string, records: DataRecord[], options: DatasetWriteOptions): Promise<DatasetWriteResult> {
+  const opened = await openDatasetWrite(streamId, options);
+  if (opened.state === 'ACTIVE') await writeDatasetRows(streamId, options.token, 1, records);
+  return commitDatasetWrite(streamId, options.token);
+}
+
+/** @deprecated names kept for callers written against the first draft. */
+export type CommitRowsOptions = DatasetWriteOptions;
+export type CommitRowsResult = DatasetWriteResult;
 
 export interface DatasetOffset {
   version: number;

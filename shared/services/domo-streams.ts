@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalid, isSluiceError, notFound } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import { domoSchedule, schedulerCronOf } from '../model/schedule.ts';

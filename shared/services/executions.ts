@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ulid } from 'ulid';
 import { conflict, invalid, notFound, unsupportedMediaType } from '../model/errors.ts';
 import { assertTransition, UPDATE_METHODS, type UpdateMethod } from '../model/execution.ts';
@@ -264,7 +264,8 @@ export async function commitExecutionRecord(stream: StreamRecord, execution: Exe
       })),
       method: execution.updateMethod,
       keyColumnNames: execution.keyColumnNames,
-      declaredSchema: datasetSettings(stream).schema,
+      // An engine write names a first version's columns after its records' fields.
+      declaredSchema: datasetSettings(stream).schema ?? (execution.columns ? { columns: execution.columns.map((name) => ({ name, type: 'STRING' })) } : null),
       objectKey,
     });
   } catch (error) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { cronExpression } from '../model/definition.ts';
 import { conflict, invalid, notFound, preconditionFailed, type ErrorDetail } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateDefinition } from '../model/definition.ts';
 import { SluiceError, conflict, forbidden, isSluiceError, notFound } from '../model/errors.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
@@ -53,7 +53,7 @@ export async function importStream(
   options: ImportOptions,
 ): Promise<{ result: ImportResult; stream: StreamRecord }> {
   const solutionId = await targetSolution(principal, options.solutionId);
-  const definition = validateDefinition(document.definition);
+  const definition = await validateDefinition(document.definition);
   const input = { name: document.name, namespace: document.namespace, description: document.description, definition };
 
   for (let attempt = 0; attempt < 5; attempt++) {

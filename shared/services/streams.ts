@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { onStreamDeleted } from './deployment-hooks.ts';
 import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
 import { conflict, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
@@ -39,8 +39,8 @@ export type StreamInput = z.input<typeof streamInput>;
 /** A definition item stays far below DynamoDB's 400 KB item limit. */
 const MAX_DEFINITION_BYTES = 300 * 1024;
 
-function checkedDefinition(definition: unknown): Definition {
-  const validated = validateDefinition(definition ?? {});
+async function checkedDefinition(definition: unknown): Promise<Definition> {
+  const validated = await validateDefinition(definition ?? {});
   const size = Buffer.byteLength(JSON.stringify(validated));
   if (size > MAX_DEFINITION_BYTES) throw tooLarge(`the definition is ${size} bytes; at most ${MAX_DEFINITION_BYTES} are accepted`);
   return validated;
@@ -70,7 +70,7 @@ export async function createStream(
     namespace: input.namespace,
     name: input.name,
     description: input.description,
-    definition: checkedDefinition(input.definition),
+    definition: await checkedDefinition(input.definition),
     revision: 1,
     createdAt: now,
     updatedAt: now,
@@ -115,7 +115,7 @@ export async function updateStream(
       name: changes.name ?? current.name,
       namespace: changes.namespace ?? current.namespace,
       description: changes.description ?? current.description,
-      definition: changes.definition === undefined ? current.definition : checkedDefinition(changes.definition),
+      definition: changes.definition === undefined ? current.definition : await checkedDefinition(changes.definition),
       faces: changes.faces ?? current.faces,
       revision: current.revision + 1,
       updatedAt: new Date().toISOString(),

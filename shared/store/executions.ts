@@ -1,9 +1,9 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionAction, ExecutionState, UpdateMethod } from '../model/execution.ts';
 import { transitionWrite } from '../model/execution.ts';
 import { ddb, tableName } from './client.ts';
 import { cancellationReasons } from './errors.ts';
-import { queryAll, queryPage, type Item } from './query.ts';
+import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
 import { streamKey } from './streams.ts';
@@ -40,6 +40,8 @@ export interface ExecutionRecord {
   commitExpiresAt?: number;
   /** Who created it (an API key id or `engine`). */
   createdBy?: string;
+  /** Column names fixed by the first part an engine write stored. */
+  columns?: string[];
 }
 
 export interface PartRecord {
@@ -62,7 +64,7 @@ const partKey = (streamId: string, number: number, partId: number) => ({ PK: `ST
 
 const FIELDS = [
   'id', 'number', 'streamId', 'solutionId', 'state', 'updateMethod', 'keyColumnNames', 'createdAt', 'updatedAt', 'endedAt',
-  'error', 'version', 'rows', 'bytes', 'token', 'commitToken', 'commitExpiresAt', 'createdBy',
+  'error', 'version', 'rows', 'bytes', 'token', 'commitToken', 'commitExpiresAt', 'createdBy', 'columns',
 ] as const;
 
 function toExecution(item: Item): ExecutionRecord {
@@ -238,9 +240,26 @@ export async function getPart(execution: ExecutionRecord, partId: number): Promi
   return result.Item as PartRecord | undefined;
 }
 
-/** The parts of an execution in partId order. */
+/**
+ * The parts of an execution in partId order. Strongly consistent: a part
+ * acknowledged just before the commit claim must be in the version.
+ */
 export async function listParts(execution: ExecutionRecord): Promise<PartRecord[]> {
-  const items = await queryAll(`STM#${execution.streamId}`, `PART#${pad(execution.number)}#`);
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+        ExpressionAttributeValues: { ':pk': `STM#${execution.streamId}`, ':sk': `PART#${pad(execution.number)}#` },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
   return items.map((item) => ({
     partId: item.partId,
     key: item.key,

@@ -3,7 +3,7 @@ import { api, newTenant, unique } from '../support/api.ts';
 
 // The engine calls the dataset service in-process, with the runtime's environment.
 Object.assign(process.env, inject('runtimeEnv'));
-const { commitRows, readDatasetRows } = await import('#shared/services/datasets.ts');
+const { abortDatasetWrite, commitDatasetWrite, commitRows, openDatasetWrite, readDatasetRows, writeDatasetRows } = await import('#shared/services/datasets.ts');
 
 async function newStream() {
   const { key } = await newTenant();
@@ -50,5 +50,28 @@ describe('the dataset service the run engine uses', () => {
     const next = await readDatasetRows(stream.id, offset, 10);
     expect(next.records).toEqual([{ n: '25', text: 'late' }]);
     expect(next.offset).toMatchObject({ version: 2, row: 26 });
+  });
+
+  it('writes a run as one version: one part per bundle, a retried bundle replaces its part, commit once', async () => {
+    const stream = await newStream();
+    const token = 'run_01TEST';
+    const opened = await openDatasetWrite(stream.id, { method: 'REPLACE', token });
+    expect(await openDatasetWrite(stream.id, { method: 'REPLACE', token })).toEqual(opened);
+    await writeDatasetRows(stream.id, token, 2, [{ id: 3, v: 'c' }]);
+    await writeDatasetRows(stream.id, token, 1, [{ id: 1, v: 'a' }, { id: 2, v: 'wrong' }]);
+    await writeDatasetRows(stream.id, token, 1, [{ v: 'b', id: 2 }, { id: 1, v: 'a' }].reverse()); // the retried bundle 1
+    const result = await commitDatasetWrite(stream.id, token);
+    expect(result).toMatchObject({ version: 1, rows: 3, replayed: false });
+    expect(await commitDatasetWrite(stream.id, token)).toMatchObject({ version: 1, replayed: true });
+    const read = await readDatasetRows(stream.id, undefined, 10);
+    expect(read.records).toEqual([{ id: '1', v: 'a' }, { id: '2', v: 'b' }, { id: '3', v: 'c' }]);
+
+    // An aborted run leaves the dataset as it was and frees the stream.
+    await openDatasetWrite(stream.id, { method: 'REPLACE', token: 'run_02TEST' });
+    await writeDatasetRows(stream.id, 'run_02TEST', 1, [{ id: 9, v: 'z' }]);
+    await abortDatasetWrite(stream.id, 'run_02TEST');
+    await expect(openDatasetWrite(stream.id, { method: 'REPLACE', token: 'run_02TEST' })).rejects.toThrow(/ABORTED/);
+    expect((await readDatasetRows(stream.id, undefined, 10)).records).toHaveLength(3);
+    expect(await commitRows(stream.id, [{ id: 4, v: 'd' }], { method: 'APPEND', token: 'run_03TEST' })).toMatchObject({ version: 2, rows: 4 });
   });
 });

@@ -46,3 +46,13 @@ describe('Domo schedules', () => {
     expect(schedulerCronOf({ expression: 'R/PT1H' })).toBeUndefined();
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('documents every executions, datasets and Domo route with a summary', async () => {
+    const { routes, routeKey } = await import('#functions/routes.ts');
+    const { ROUTE_DOCS } = await import('#shared/http/openapi.ts');
+    const mine = routes.filter((r) => r.face === 'domo' || /\/(executions|dataset)/.test(r.path));
+    expect(mine.length).toBe(22);
+    for (const route of mine) expect(ROUTE_DOCS[routeKey(route)]?.summary, routeKey(route)).toBeTruthy();
+  });
+});

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { validateDefinition } from '#shared/model/definition.ts';
 import { SluiceError } from '#shared/model/errors.ts';
 
-function problems(definition: unknown): string[] {
+async function problems(definition: unknown): Promise<string[]> {
   try {
-    validateDefinition(definition);
+    await validateDefinition(definition);
   } catch (error) {
     if (error instanceof SluiceError) return (error.details ?? []).map((d) => `${d.path}: ${d.message}`);
     throw error;
@@ -15,9 +15,9 @@ function problems(definition: unknown): string[] {
 const source = { id: 'in', type: 'http-collector' };
 const sink = { id: 'out', type: 'dataset' };
 
-describe('validateDefinition', () => {
-  it('fills defaults for an empty definition', () => {
-    expect(validateDefinition({})).toMatchObject({
+describe('validateDefinition', async () => {
+  it('fills defaults for an empty definition', async () => {
+    expect(await validateDefinition({})).toMatchObject({
       mode: 'batch',
       nodes: [],
       edges: [],
@@ -25,8 +25,8 @@ describe('validateDefinition', () => {
     });
   });
 
-  it('accepts the example graph of API.md and applies node config defaults', () => {
-    const definition = validateDefinition({
+  it('accepts the example graph of API.md and applies node config defaults', async () => {
+    const definition = await validateDefinition({
       mode: 'batch',
       nodes: [
         { id: 'in', type: 'http-collector', name: 'meter-readings', config: { format: 'ndjson' } },
@@ -42,16 +42,16 @@ describe('validateDefinition', () => {
     expect(definition.schedule).toEqual({ cron: '0 2 * * ? *' });
   });
 
-  it('names a cycle with its nodes', () => {
-    const found = problems({
+  it('names a cycle with its nodes', async () => {
+    const found = await problems({
       nodes: [source, { id: 'a', type: 'map', config: { expression: '$' } }, { id: 'b', type: 'map', config: { expression: '$' } }, sink],
       edges: [{ from: 'in', to: 'a' }, { from: 'a', to: 'b' }, { from: 'b', to: 'a' }, { from: 'b', to: 'out' }],
     });
     expect(found).toContain('definition.edges: the graph has a cycle: a -> b -> a');
   });
 
-  it('refuses edges into sources and out of sinks', () => {
-    const found = problems({ nodes: [source, sink], edges: [{ from: 'out', to: 'in' }] });
+  it('refuses edges into sources and out of sinks', async () => {
+    const found = await problems({ nodes: [source, sink], edges: [{ from: 'out', to: 'in' }] });
     expect(found).toEqual(
       expect.arrayContaining([
         'definition.edges[0].from: out is a sink and cannot feed other nodes',
@@ -60,32 +60,32 @@ describe('validateDefinition', () => {
     );
   });
 
-  it('requires every sink to be reachable from a source', () => {
-    expect(problems({ nodes: [source, sink], edges: [] })).toContain('definition.nodes[1]: sink out is not reachable from any source');
-    expect(problems({ nodes: [source, sink], edges: [{ from: 'in', to: 'out' }] })).toEqual([]);
+  it('requires every sink to be reachable from a source', async () => {
+    expect(await problems({ nodes: [source, sink], edges: [] })).toContain('definition.nodes[1]: sink out is not reachable from any source');
+    expect(await problems({ nodes: [source, sink], edges: [{ from: 'in', to: 'out' }] })).toEqual([]);
   });
 
-  it('checks node configs per type, refusing unknown keys', () => {
-    expect(problems({ nodes: [{ id: 'f', type: 'filter', config: {} }] })[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression/);
-    expect(problems({ nodes: [{ id: 'h', type: 'http-collector', config: { fromat: 'csv' } }] })[0]).toMatch(/^definition\.nodes\[0\]\.config/);
-    expect(problems({ nodes: [{ id: 'd', type: 'dataset', config: { updateMethod: 'UPSERT' } }] })[0]).toMatch(/keyColumnNames/);
-    expect(problems({ nodes: [{ id: 's', type: 'aggregation-store' }] })).toContain(
+  it('checks node configs per type, refusing unknown keys', async () => {
+    expect((await problems({ nodes: [{ id: 'f', type: 'filter', config: {} }] }))[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression/);
+    expect((await problems({ nodes: [{ id: 'h', type: 'http-collector', config: { fromat: 'csv' } }] }))[0]).toMatch(/^definition\.nodes\[0\]\.config/);
+    expect((await problems({ nodes: [{ id: 'd', type: 'dataset', config: { updateMethod: 'UPSERT' } }] }))[0]).toMatch(/keyColumnNames/);
+    expect(await problems({ nodes: [{ id: 's', type: 'aggregation-store' }] })).toContain(
       'definition.nodes[0].name: an aggregation-store node needs a name (the store it writes)',
     );
   });
 
-  it('refuses duplicate node ids, bad ids and unknown group members', () => {
-    const found = problems({ nodes: [source, { ...source }], nodeGroups: [{ id: 'g', nodes: ['ghost'] }] });
+  it('refuses duplicate node ids, bad ids and unknown group members', async () => {
+    const found = await problems({ nodes: [source, { ...source }], nodeGroups: [{ id: 'g', nodes: ['ghost'] }] });
     expect(found).toEqual(expect.arrayContaining(['definition.nodes[1].id: duplicate node id in', 'definition.nodeGroups[0].nodes[0]: no node ghost']));
-    expect(problems({ nodes: [{ id: 'bad id', type: 'map', config: { expression: '$' } }] })[0]).toMatch(/^definition\.nodes\[0\]\.id/);
+    expect((await problems({ nodes: [{ id: 'bad id', type: 'map', config: { expression: '$' } }] }))[0]).toMatch(/^definition\.nodes\[0\]\.id/);
   });
 
-  it('validates the cron schedule', () => {
-    expect(problems({ schedule: { cron: 'every day' } })[0]).toMatch(/^definition\.schedule\.cron/);
-    expect(problems({ schedule: { cron: '0/5 * * * ? *' } })).toEqual([]);
+  it('validates the cron schedule', async () => {
+    expect((await problems({ schedule: { cron: 'every day' } }))[0]).toMatch(/^definition\.schedule\.cron/);
+    expect(await problems({ schedule: { cron: '0/5 * * * ? *' } })).toEqual([]);
   });
 
-  it('compiles JSONata expressions', () => {
-    expect(problems({ nodes: [{ id: 'm', type: 'map', config: { expression: '{"a": }' } }] })[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression: invalid JSONata/);
+  it('compiles JSONata expressions', async () => {
+    expect((await problems({ nodes: [{ id: 'm', type: 'map', config: { expression: '{"a": }' } }] }))[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression: invalid JSONata/);
   });
 });

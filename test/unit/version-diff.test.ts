@@ -5,7 +5,7 @@ import { canTransition } from '#shared/model/deployment.ts';
 import { tagName } from '#shared/model/versions.ts';
 import { copyName } from '#shared/services/imports.ts';
 
-const base = validateDefinition({
+const base = await validateDefinition({
   nodes: [
     { id: 'in', type: 'http-collector', name: 'readings', config: { format: 'ndjson' } },
     { id: 'm', type: 'meter', config: { groupBy: ['account'], aggregates: { kwh: { fn: 'sum', field: 'kwh' } } } },
@@ -25,7 +25,7 @@ const edit = (change: (d: any) => void) => {
 };
 
 describe('diffDefinitions', () => {
-  it('finds nothing between a definition and itself, whatever the key order', () => {
+  it('finds nothing between a definition and itself, whatever the key order', async () => {
     const reverseKeys = (value: unknown): unknown =>
       Array.isArray(value)
         ? value.map(reverseKeys)
@@ -39,8 +39,8 @@ describe('diffDefinitions', () => {
     expect(diff.nodes).toEqual({ added: [], removed: [], changed: [] });
   });
 
-  it('reports added, removed and changed nodes with the changed fields', () => {
-    const next = edit((d) => {
+  it('reports added, removed and changed nodes with the changed fields', async () => {
+    const next = await edit((d) => {
       d.nodes = d.nodes.filter((n: any) => n.id !== 'out');
       d.nodes.push({ id: 'ds', type: 'dataset', config: {} });
       d.nodes[0].name = 'readings-v2';
@@ -59,15 +59,15 @@ describe('diffDefinitions', () => {
     expect(diff.edges).toEqual({ added: [{ from: 'm', to: 'ds' }], removed: [{ from: 'm', to: 'out' }] });
   });
 
-  it('reports a node whose type changed', () => {
-    const next = edit((d) => {
+  it('reports a node whose type changed', async () => {
+    const next = await edit((d) => {
       d.nodes[1] = { id: 'm', type: 'filter', config: { expression: 'true' } };
     });
     expect(diffDefinitions(base, next).nodes.changed[0].fields).toEqual(['type', 'config.aggregates', 'config.expression', 'config.groupBy']);
   });
 
-  it('reports settings leaves, mode, schedule and node groups', () => {
-    const next = edit((d) => {
+  it('reports settings leaves, mode, schedule and node groups', async () => {
+    const next = await edit((d) => {
       d.mode = 'continuous';
       d.settings.limits.numberOfEvents = 10;
       d.settings.dataBundleSize = 20;
@@ -84,8 +84,8 @@ describe('diffDefinitions', () => {
     expect(diff.nodeGroups).toEqual({ added: ['g2'], removed: [], changed: ['g1'] });
   });
 
-  it('treats a missing and a null schedule as the same', () => {
-    const next = edit((d) => {
+  it('treats a missing and a null schedule as the same', async () => {
+    const next = await edit((d) => {
       d.schedule = null;
     });
     expect(diffDefinitions(base, next).identical).toBe(true);
@@ -93,15 +93,15 @@ describe('diffDefinitions', () => {
 });
 
 describe('helpers', () => {
-  it('changedPaths compares arrays whole and objects by leaf', () => {
+  it('changedPaths compares arrays whole and objects by leaf', async () => {
     expect(changedPaths({ a: [1, 2], b: { c: 1 } }, { a: [2, 1], b: { c: 1, d: 2 } }, 'x')).toEqual([
       { path: 'x.a', from: [1, 2], to: [2, 1] },
       { path: 'x.b.d', from: null, to: 2 },
     ]);
   });
 
-  it('droppedNodeIds names the nodes an overwrite would delete', () => {
-    const next = edit((d) => {
+  it('droppedNodeIds names the nodes an overwrite would delete', async () => {
+    const next = await edit((d) => {
       d.nodes = d.nodes.filter((n: any) => n.id === 'in' || n.id === 'm');
       d.nodes.push({ id: 'ds', type: 'dataset' });
       d.edges = [{ from: 'in', to: 'm' }, { from: 'm', to: 'ds' }];
@@ -110,19 +110,19 @@ describe('helpers', () => {
     expect(droppedNodeIds(next, base)).toEqual(['ds']);
   });
 
-  it('copyName appends (n) and keeps names within 128 characters', () => {
+  it('copyName appends (n) and keeps names within 128 characters', async () => {
     expect(copyName('meter', 2)).toBe('meter (2)');
     const long = copyName('x'.repeat(128), 12);
     expect(long).toHaveLength(128);
     expect(long.endsWith(' (12)')).toBe(true);
   });
 
-  it('tag names refuse autosave, slashes and overlong names', () => {
+  it('tag names refuse autosave, slashes and overlong names', async () => {
     expect(tagName.safeParse('v1.2_rc-3').success).toBe(true);
     for (const bad of ['autosave', 'AUTOSAVE', 'a/b', '', 'x'.repeat(65), 'a b']) expect(tagName.safeParse(bad).success, bad).toBe(false);
   });
 
-  it('the deployment table allows deploy from any phase and undeploy only when deployed', () => {
+  it('the deployment table allows deploy from any phase and undeploy only when deployed', async () => {
     expect(canTransition('deploy', null)).toBe(true);
     expect(canTransition('deploy', 'undeployed')).toBe(true);
     expect(canTransition('deploy', 'deployed')).toBe(true);

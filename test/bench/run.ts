@@ -1,0 +1,301 @@
+/**
+ * `npm run bench`.
+ *
+ * 1. Bundles every deployed handler module with esbuild using the options CDK
+ *    deploys with (infra/constructs/bundling.ts) and records the minified size.
+ * 2. Measures each bundle's cold init (importing it in a fresh Node process,
+ *    median of N) next to a baseline bundle that only constructs the AWS SDK
+ *    clients the handler bundles; fails (exit 1) when a handler's init exceeds
+ *    BUDGET x its baseline, naming what the bundle carries beyond the SDK.
+ * 3. Starts a local runtime and runs every other test/bench/*.bench.ts module.
+ *
+ * The handler figures are written into docs/performance.md between markers.
+ *
+ * `npm run bench -- --modules-only packets` skips 1-2 and runs only the bench
+ * modules whose file name contains one of the given words.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { routes } from '#functions/routes.ts';
+import { stateMachines } from '#infra/statemachines/index.ts';
+import { PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor } from '#infra/constructs/bundling.ts';
+
+/** Runs per bundle; the median is reported. */
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** Paired runs per package when attributing cost (differences are noisier than levels). */
+const ATTRIBUTION_RUNS = Number(process.env.BENCH_ATTRIBUTION_RUNS ?? Math.max(RUNS, 9));
+/** A handler's init may cost at most this multiple of its bare-SDK baseline. */
+const BUDGET = 1.15;
+
+export interface BenchRow {
+  metric: string;
+  value: number;
+  unit: string;
+}
+export interface BenchContext {
+  url: string;
+  adminKey: string;
+  env: Record<string, string>;
+}
+export type BenchModule = (ctx: BenchContext) => Promise<{ name: string; rows: BenchRow[] }>;
+
+/** The SDK clients a bundle may construct, recognised by the package in its metafile. */
+const SDK_CLIENTS = [
+  { pkg: '@aws-sdk/client-dynamodb', name: 'DynamoDBClient', code: "import{DynamoDBClient}from'@aws-sdk/client-dynamodb';globalThis.__c.push(new DynamoDBClient({}));" },
+  { pkg: '@aws-sdk/lib-dynamodb', name: 'DocumentClient', code: "import{DynamoDBClient as D}from'@aws-sdk/client-dynamodb';import{DynamoDBDocumentClient}from'@aws-sdk/lib-dynamodb';globalThis.__c.push(DynamoDBDocumentClient.from(new D({})));" },
+  { pkg: '@aws-sdk/client-s3', name: 'S3Client', code: "import{S3Client}from'@aws-sdk/client-s3';globalThis.__c.push(new S3Client({}));" },
+  { pkg: '@aws-sdk/lib-storage', name: 'Upload', code: "import{Upload}from'@aws-sdk/lib-storage';globalThis.__c.push(Upload);" },
+  { pkg: '@aws-sdk/s3-request-presigner', name: 'presigner', code: "import{getSignedUrl}from'@aws-sdk/s3-request-presigner';globalThis.__c.push(getSignedUrl);" },
+  { pkg: '@aws-sdk/client-sfn', name: 'SFNClient', code: "import{SFNClient}from'@aws-sdk/client-sfn';globalThis.__c.push(new SFNClient({}));" },
+  { pkg: '@aws-sdk/client-scheduler', name: 'SchedulerClient', code: "import{SchedulerClient}from'@aws-sdk/client-scheduler';globalThis.__c.push(new SchedulerClient({}));" },
+];
+
+/** Every module that deploys as a Lambda: route handlers, the authorizer, workflow tasks, the scheduled-run trigger. */
+function deployedModules(): string[] {
+  const modules = new Set(routes.map((r) => r.handler));
+  modules.add('events/authorizer');
+  for (const machine of stateMachines) for (const task of Object.values(machine.tasks)) modules.add(task);
+  if (existsSync(resolve(PROJECT_ROOT, 'functions/events/scheduled-run.ts'))) modules.add('events/scheduled-run');
+  return [...modules];
+}
+
+/** `node_modules/@aws-sdk/client-s3/dist-es/x.js` -> `@aws-sdk/client-s3`; project files -> `functions/v1`, `shared/http`. */
+function packageOf(input: string): string {
+  const nm = input.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = input.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  return input.split('/').slice(0, 2).join('/');
+}
+
+const isSdk = (pkg: string) => pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg.startsWith('@aws-crypto/') || ['tslib', 'fast-xml-parser', 'strnum', 'bowser', 'uuid', 'mnemonist', 'obliterator'].includes(pkg);
+
+function bytesByPackage(metafile: Metafile): Map<string, number> {
+  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith('.mjs'))![1];
+  const bytes = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const pkg = packageOf(input);
+    bytes.set(pkg, (bytes.get(pkg) ?? 0) + bytesInOutput);
+  }
+  return bytes;
+}
+
+/**
+ * Cold init of a bundle in a fresh Node process: the CPU time (user + system,
+ * all threads) of `await import(bundle)`, i.e. parsing, compiling and running
+ * its top-level code. CPU time rather than wall time, because the machine
+ * running the bench is usually busy with other work and wall time would
+ * measure the queue for a core as much as the bundle; wall time is kept too.
+ */
+function initOf(bundle: string): { cpuMs: number; wallMs: number } {
+  const code = `const c=process.cpuUsage(),t=performance.now();await import(${JSON.stringify(pathToFileURL(bundle).href)});const w=performance.now()-t,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({cpuMs:(u.user+u.system)/1000,wallMs:w}));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      TABLE_NAME: 'sluice',
+      BUCKET_NAME: 'sluice',
+      POWERTOOLS_SERVICE_NAME: 'sluice',
+      SLUICE_VERSION: 'bench',
+    },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { cpuMs: number; wallMs: number };
+}
+
+const initMs = (bundle: string) => initOf(bundle).cpuMs;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+interface HandlerFigures {
+  module: string;
+  bytes: number;
+  clients: string[];
+  /** CPU ms (median). */
+  initMs: number;
+  /** Wall ms (median), for reference. */
+  wallMs: number;
+  baselineMs: number;
+  /** The baseline's source: constructs the handler's SDK clients. */
+  baselineCode: string;
+  ratio: number;
+  /** Non-SDK packages and project folders by bytes in the bundle, largest first. */
+  extras: [string, number][];
+}
+
+async function bundleAll(dir: string): Promise<{ modules: string[]; metafiles: Map<string, Metafile> }> {
+  const modules = deployedModules();
+  const metafiles = new Map<string, Metafile>();
+  for (const module of modules) {
+    const result = await build(esbuildOptionsFor(module, join(dir, module, 'index.mjs')));
+    metafiles.set(module, result.metafile!);
+  }
+  return { modules, metafiles };
+}
+
+async function bundleSnippet(dir: string, name: string, contents: string): Promise<string> {
+  const outfile = join(dir, name, 'index.mjs');
+  if (!existsSync(outfile)) {
+    await build({ ...esbuildBuildOptions(outfile), stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'js', sourcefile: `${name}.js` } });
+  }
+  return outfile;
+}
+
+async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
+  const { modules, metafiles } = await bundleAll(dir);
+  const figures: HandlerFigures[] = [];
+  for (const module of modules) {
+    const bundle = join(dir, module, 'index.mjs');
+    const packages = bytesByPackage(metafiles.get(module)!);
+    const clients = SDK_CLIENTS.filter((c) => packages.has(c.pkg));
+    const baselineName = `baseline-${clients.map((c) => c.name).join('+') || 'none'}`;
+    const baselineCode = `globalThis.__c=[];${clients.map((c) => c.code).join('')}`;
+    const baseline = await bundleSnippet(dir, baselineName, `${baselineCode}export const handler=async()=>globalThis.__c.length;`);
+    // Interleaved, so a burst of load on the machine hits both sides alike.
+    const handlerRuns: { cpuMs: number; wallMs: number }[] = [];
+    const baselineRuns: { cpuMs: number; wallMs: number }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      handlerRuns.push(initOf(bundle));
+      baselineRuns.push(initOf(baseline));
+    }
+    const init = median(handlerRuns.map((r) => r.cpuMs));
+    const base = median(baselineRuns.map((r) => r.cpuMs));
+    const wall = median(handlerRuns.map((r) => r.wallMs));
+    const extras = [...packages].filter(([pkg]) => !isSdk(pkg)).sort((a, b) => b[1] - a[1]);
+    figures.push({ module, bytes: statSync(bundle).size, clients: clients.map((c) => c.name), initMs: init, wallMs: wall, baselineMs: base, ratio: init / base, extras, baselineCode });
+    console.log(`  ${module.padEnd(28)} ${(statSync(bundle).size / 1024).toFixed(0).padStart(6)} KB  ${init.toFixed(1).padStart(6)} ms  baseline ${base.toFixed(1).padStart(6)} ms  x${(init / base).toFixed(2)}`);
+  }
+  return figures;
+}
+
+/**
+ * What each heavy non-SDK package adds to init on top of the SDK clients: for
+ * every package of at least 2 KB, a bundle of the baseline of the handler
+ * where the package weighs most plus a namespace import of the package,
+ * minus that baseline. Built-ins the SDK already loads are not counted twice.
+ */
+async function packageCosts(dir: string, figures: HandlerFigures[]): Promise<[string, number, number][]> {
+  const heaviest = new Map<string, { bytes: number; figure: HandlerFigures }>();
+  for (const figure of figures) {
+    for (const [pkg, bytes] of figure.extras) {
+      // Only packages: project files (functions/, shared/, docs/ JSON) are the handler's own code.
+      if (pkg.startsWith('functions/') || pkg.startsWith('shared/') || pkg.startsWith('docs/') || bytes < 2048) continue;
+      if ((heaviest.get(pkg)?.bytes ?? 0) < bytes) heaviest.set(pkg, { bytes, figure });
+    }
+  }
+  const costs: [string, number, number][] = [];
+  for (const [pkg, { bytes, figure }] of [...heaviest].sort((a, b) => b[1].bytes - a[1].bytes)) {
+    const base = await bundleSnippet(dir, `base-${figure.clients.join('+') || 'none'}`, `${figure.baselineCode}export const handler=async()=>1;`);
+    const withPkg = await bundleSnippet(dir, `pkg-${figure.clients.join('+')}-${pkg.replace(/[^a-z0-9]+/gi, '_')}`, `${figure.baselineCode}import * as m from '${pkg}';globalThis.__m=m;export const handler=async()=>1;`);
+    const deltas: number[] = [];
+    for (let i = 0; i < ATTRIBUTION_RUNS; i++) deltas.push(initMs(withPkg) - initMs(base));
+    costs.push([pkg, bytes, median(deltas)]);
+  }
+  return costs;
+}
+
+function markdown(figures: HandlerFigures[], costs: [string, number, number][]): string {
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.versions.node}: init = CPU ms of importing the bundle in a fresh process, median of ${RUNS}, handler and baseline runs interleaved; baseline = a bundle that only constructs the same SDK clients; budget: init <= ${BUDGET} x baseline.`,
+    '',
+    '| handler | bundle KB | init ms | baseline ms | ratio | wall ms | SDK clients in baseline | largest non-SDK parts (KB) |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
+    ...figures.map(
+      (f) =>
+        `| ${f.module} | ${(f.bytes / 1024).toFixed(0)} | ${f.initMs.toFixed(1)} | ${f.baselineMs.toFixed(1)} | ${f.ratio.toFixed(2)}${f.ratio > BUDGET ? ' ✗' : ''} | ${f.wallMs.toFixed(1)} | ${f.clients.join(', ') || '-'} | ${f.extras
+          .slice(0, 4)
+          .map(([pkg, bytes]) => `${pkg} ${(bytes / 1024).toFixed(0)}`)
+          .join(', ')} |`,
+    ),
+    '',
+    `What each non-SDK package adds to init on top of the SDK clients (baseline + namespace import of the package, minus baseline; median of ${ATTRIBUTION_RUNS} paired runs):`,
+    '',
+    '| package | KB in largest bundle | init ms |',
+    '|---|---:|---:|',
+    ...costs.map(([pkg, bytes, ms]) => `| ${pkg} | ${(bytes / 1024).toFixed(0)} | ${ms.toFixed(1)} |`),
+  ];
+  return lines.join('\n');
+}
+
+const START = '<!-- bench:handlers:start (written by npm run bench) -->';
+const END = '<!-- bench:handlers:end -->';
+
+function writePerformanceDoc(section: string): void {
+  const file = resolve(PROJECT_ROOT, 'docs/performance.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Performance\n\n## Handlers: bundle size and cold init\n\n';
+  const block = `${START}\n${section}\n${END}`;
+  const start = current.indexOf(START);
+  const end = current.indexOf(END, start);
+  const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + END.length) : `${current.trimEnd()}\n\n${block}\n`;
+  mkdirSync(resolve(PROJECT_ROOT, 'docs'), { recursive: true });
+  writeFileSync(file, next);
+}
+
+async function runBenchModules(): Promise<void> {
+  const dir = resolve(PROJECT_ROOT, 'test/bench');
+  const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((w) => f.includes(w))))
+    .sort();
+  if (files.length === 0) {
+    console.log('\nNo test/bench/*.bench.ts modules.');
+    return;
+  }
+  const { startLocalRuntime } = await import('#infra/local/runtime.ts');
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const adminKey = `bench-admin-${Date.now().toString(36)}-0123456789`;
+  const runtime = await startLocalRuntime({ port: 0, dataDir, apiKey: adminKey, inMemory: true });
+  try {
+    for (const file of files) {
+      const module = (await import(pathToFileURL(join(dir, file)).href)) as { default: BenchModule };
+      const started = performance.now();
+      const result = await module.default({ url: runtime.url, adminKey, env: runtime.env });
+      console.log(`\n${result.name} (${file}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      for (const row of result.rows) console.log(`  ${row.metric.padEnd(48)} ${String(row.value).padStart(12)} ${row.unit}`);
+    }
+  } finally {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--modules-only')) return runBenchModules();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bundles-'));
+  try {
+    console.log(`Handlers: bundle size and cold init (median of ${RUNS}), baseline = the same SDK clients alone`);
+    const figures = await measureHandlers(dir);
+    const over = figures.filter((f) => f.ratio > BUDGET);
+    const costs = await packageCosts(dir, figures);
+    console.log('\nWhat each non-SDK package adds on top of the SDK clients (CPU ms):');
+    for (const [pkg, bytes, ms] of costs) console.log(`  ${pkg.padEnd(32)} ${(bytes / 1024).toFixed(0).padStart(6)} KB  ${ms.toFixed(1).padStart(6)} ms`);
+    writePerformanceDoc(markdown(figures, costs));
+    console.log('\nFigures written to docs/performance.md');
+
+    await runBenchModules();
+
+    if (over.length > 0) {
+      console.error(`\nFAIL: ${over.length} of ${figures.length} handlers exceed ${BUDGET} x their SDK baseline:`);
+      for (const f of over) {
+        const parts = f.extras.slice(0, 5).map(([pkg, bytes]) => `${pkg} ${(bytes / 1024).toFixed(0)} KB`).join(', ');
+        console.error(`  ${f.module}: x${f.ratio.toFixed(2)} (${f.initMs.toFixed(1)} ms vs ${f.baselineMs.toFixed(1)} ms); beyond the SDK it carries ${parts}`);
+      }
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
