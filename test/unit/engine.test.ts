@@ -27,7 +27,7 @@ function memoryPackets(packets: string[]): PacketPort & { push(text: string): vo
 
 const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
-function definitionWith(_source: string, meterConfig?: Record<string, unknown>) {
+async function definitionWith(_source: string, meterConfig?: Record<string, unknown>) {
   return validateDefinition({
     nodes: [
       { id: 'in', type: 'http-collector', config: { format: 'ndjson' } },
@@ -46,7 +46,7 @@ function definitionWith(_source: string, meterConfig?: Record<string, unknown>) 
 
 async function pipelineOver(port: PacketPort) {
   registerSource('http-collector', (context) => httpCollector(context, port));
-  return buildPipeline(definitionWith('mem'), { stream: { id: `stm_${Math.random()}`, solutionId: 'sol_1' }, runId: 'run_1', mode: 'batch' });
+  return buildPipeline(await definitionWith('mem'), { stream: { id: `stm_${Math.random()}`, solutionId: 'sol_1' }, runId: 'run_1', mode: 'batch' });
 }
 
 describe('the engine on an in-memory packet log', () => {
