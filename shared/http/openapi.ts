@@ -3,6 +3,7 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 import { routes, routeKey, type Route } from '#functions/routes.ts';
 import { streamInput } from '../services/streams.ts';
 import { groupInput } from '../services/groups.ts';
+import { PACKET_ROUTE_DOCS } from './openapi-packets.ts';
 
 /**
  * The OpenAPI 3.1 document of every face, built from the route table (so no
@@ -302,6 +303,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
 
   // --- packets, sessions, metadata, MODE face (issue 4) ---
+  ...PACKET_ROUTE_DOCS,
 
   // --- executions, datasets, Domo face (issue 5) ---
   'POST /v1/streams/{id}/executions': {

@@ -13,7 +13,7 @@ import {
 } from '../blobs/packets.ts';
 import { monotonicFactory } from 'ulid';
 import {
-  forgetPending,
+  getReceipt,
   getDataStatus,
   getPending,
   groupCommit,
@@ -40,8 +40,8 @@ import { holdSessionsOverlapping } from './sessions.ts';
  * and range downloads. docs/packets.md explains the protocol.
  */
 
-/** One batch commits in one transaction: 1 status item + packets + 1 idempotency marker <= 100 items. */
-export const MAX_BATCH_PACKETS = 98;
+/** One batch commits in one transaction: 1 status item + its entries + 2 (pending delete, receipt) <= 100 items. */
+export const MAX_BATCH_PACKETS = 97;
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const S3_PUT_CONCURRENCY = 8;
 /** An append that keeps losing races for this long answers 503 (the client may retry). */
@@ -95,9 +95,6 @@ const digestOf = (packets: PacketInput[]) => {
 const ownerConflict = (status: DataStatus) =>
   conflict(`stream is owned by ${status.owner!.type} ${status.owner!.id} until ${status.owner!.expiresAt}; other writers are refused`);
 
-const heldByOther = (status: DataStatus, writer: Actor) =>
-  status.owner !== null && status.owner.until >= Date.now() && !(status.owner.type === writer.type && status.owner.id === writer.id);
-
 /**
  * Appends packets to a stream as consecutive indexes, all or nothing.
  * 1. The bytes go to S3 first, content addressed (an unreferenced object is
@@ -121,20 +118,26 @@ async function appendToStream(stream: StreamRecord, packets: PacketInput[], opti
     return { size: packet.bytes.length, contentType, source: options.source, objectKey, sha256 };
   });
   let pendingId = ulid();
-  const parked = await parkAppend(stream.id, { id: pendingId, writer: options.source, packets: prepared, createdAt: new Date().toISOString() }, marker);
+  const parked = await parkAppend(
+    stream.id,
+    { id: pendingId, writer: options.source, packets: prepared, createdAt: new Date().toISOString(), token: marker ? true : undefined },
+    marker,
+  );
   if (!parked.parked) {
     if (parked.marker.bodyHash !== marker!.bodyHash) throw conflict('this idempotency key was used with different packets');
     pendingId = parked.marker.pendingId;
   }
   const result = await awaitCommit(stream.id, pendingId);
-  // Without a marker nobody asks again: drop the finished pending item now (TTL would anyway).
-  if (!marker) await forgetPending(stream.id, pendingId);
   if (result.rejected) throw conflict(result.rejected);
   return result.packets.map((packet, i) => ({ index: result.assignedFirst! + i, size: packet.size, contentType: packet.contentType, receivedAt: result.receivedAt! }));
 }
 
-/** How long a writer lets the writer of an older waiting append commit for it before committing itself. */
-const LEADER_GRACE_MS = 15;
+/**
+ * How many times a writer lets the writer of an older waiting append commit
+ * for it before committing itself; each wait is about one round trip to
+ * DynamoDB (measured), so polling adapts to how loaded the table is.
+ */
+const LEADER_PATIENCE = 3;
 
 /**
  * Waits until this append has its indexes (or was refused), committing when
@@ -145,14 +148,21 @@ async function awaitCommit(streamId: string, pendingId: string): Promise<Pending
   const deadline = Date.now() + APPEND_DEADLINE_MS;
   let patience = 0;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
-    const { status, pending } = await readDataLog(streamId);
-    const own = pending.find((p) => p.id === pendingId) ?? (await getPending(streamId, pendingId));
-    if (!own) throw unavailable('the append expired before it was committed; send it again');
-    if (own.assignedFirst !== undefined || own.rejected) return own;
-    const waiting = pending.filter((p) => p.assignedFirst === undefined && !p.rejected);
-    const leader = waiting[0]?.id === pendingId;
-    if (!leader && patience++ < 3) {
-      await sleep(LEADER_GRACE_MS / 2 + Math.random() * LEADER_GRACE_MS);
+    const readStarted = Date.now();
+    const { status, pending: waiting } = await readDataLog(streamId);
+    const roundTrip = Math.max(2, Date.now() - readStarted);
+    const own = waiting.find((p) => p.id === pendingId);
+    if (!own) {
+      // Settled by someone (its receipt), or still waiting beyond the first page.
+      const receipt = await getReceipt(streamId, pendingId);
+      if (receipt) return receipt;
+      if (!(await getPending(streamId, pendingId))) throw unavailable('the append expired before it was committed; send it again');
+      await sleep(roundTrip * (1 + Math.random()));
+      continue;
+    }
+    const leader = waiting[0].id === pendingId;
+    if (!leader && patience++ < LEADER_PATIENCE) {
+      await sleep(roundTrip * (1 + Math.random()));
       continue;
     }
     const owner = status.owner && status.owner.until >= Date.now() ? status.owner : null;
@@ -177,7 +187,7 @@ async function awaitCommit(streamId: string, pendingId: string): Promise<Pending
     }
     // Another writer committed first: most likely this append too.
     patience = 0;
-    await sleep(Math.random() * Math.min(20, 2 + attempt));
+    await sleep(roundTrip * Math.random());
   }
   throw unavailable('the stream is receiving too many concurrent appends; retry shortly (with the same Idempotency-Key)');
 }

@@ -13,7 +13,8 @@ import type { Item } from './query.ts';
  *   the stream item because stream writes replace that item whole.
  * - `PK=STM#{id}#PKT, SK={index, 12 digits}` one immutable index entry per
  *   packet, pointing at the S3 object that holds its bytes.
- * - `PK=STM#{id}#DATA, SK=PEND#{ulid}` an append waiting for indexes (group commit).
+ * - `PK=STM#{id}#DATA, SK=PEND#{ulid}` an append waiting for indexes (group commit);
+ *   its commit moves it to `PK=STM#{id}#RCPT, SK={ulid}`, the receipt its writer reads.
  * - `PK=STM#{id}, SK=APPEND#{token}` an append's idempotency marker, written in
  *   the same transaction as its pending append (expires after 7 days).
  *
@@ -102,10 +103,15 @@ export interface PendingAppend {
   receivedAt?: string;
   /** Set instead when the stream's owner lease refused this writer. */
   rejected?: string;
+  /** Carries an idempotency token: its receipt is kept as long as the marker. */
+  token?: boolean;
 }
 
 const pendingKey = (streamId: string, id: string) => ({ PK: dataPartition(streamId), SK: `PEND#${id}` });
-/** The transaction limit: status item + entries + pending updates. */
+/** Where a committed (or refused) append's outcome goes, out of the data partition. */
+const receiptKey = (streamId: string, id: string) => ({ PK: `STM#${streamId}#RCPT`, SK: id });
+const RECEIPT_TTL_SECONDS = 3600;
+/** The transaction limit: status item + entries + 2 per settled append. */
 export const MAX_TRANSACTION_ITEMS = 100;
 const PENDING_TTL_SECONDS = 24 * 3600;
 
@@ -117,6 +123,7 @@ const toPending = (item: Item): PendingAppend => ({
   assignedFirst: item.assignedFirst === undefined ? undefined : Number(item.assignedFirst),
   receivedAt: item.receivedAt,
   rejected: item.rejected,
+  token: item.token,
 });
 
 export type ParkOutcome = { parked: true } | { parked: false; marker: AppendMarker };
@@ -172,14 +179,16 @@ export async function getPending(streamId: string, id: string): Promise<PendingA
   return result.Item ? toPending(result.Item) : undefined;
 }
 
-/** Forgets a finished append (its writer knows the outcome). */
-export async function forgetPending(streamId: string, id: string): Promise<void> {
-  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: pendingKey(streamId, id) }));
+/** The outcome of a committed or refused append (read by its writer). */
+export async function getReceipt(streamId: string, id: string): Promise<PendingAppend | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: receiptKey(streamId, id), ConsistentRead: true }));
+  return result.Item ? toPending(result.Item) : undefined;
 }
 
 /**
- * The status and the oldest pending appends (assigned ones included until
- * their writers forget them), in one strongly consistent Query.
+ * The status and the oldest waiting appends, in one strongly consistent Query
+ * (committed appends leave the partition in their commit, so it only ever
+ * holds the status and appends still waiting).
  */
 export async function readDataLog(streamId: string, max = MAX_TRANSACTION_ITEMS): Promise<{ status: DataStatus; pending: PendingAppend[] }> {
   const result = await ddb.send(
@@ -194,6 +203,20 @@ export async function readDataLog(streamId: string, max = MAX_TRANSACTION_ITEMS)
   const items = result.Items ?? [];
   const statusItem = items[0]?.SK === '#STATUS' ? items[0] : undefined;
   return { status: toDataStatus(statusItem), pending: items.filter((item) => item.type === 'pending-append').map(toPending) };
+}
+
+/** Moves a settled append out of the data partition into its receipt (2 transaction items). */
+function settle(streamId: string, outcome: PendingAppend & { token?: boolean }) {
+  const now = Math.floor(Date.now() / 1000);
+  return [
+    { Delete: { TableName: tableName(), Key: pendingKey(streamId, outcome.id), ConditionExpression: 'attribute_exists(PK)' } },
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...receiptKey(streamId, outcome.id), ...outcome, type: 'append-receipt', expiresAt: now + (outcome.token ? MARKER_TTL_SECONDS : RECEIPT_TTL_SECONDS) },
+      },
+    },
+  ];
 }
 
 export type GroupCommitOutcome = { ok: true; committed: PendingAppend[] } | { ok: false; reason: 'stale' | 'contention' };
@@ -231,28 +254,11 @@ export async function groupCommit(
       items.push({ Put: { TableName: tableName(), Item: { ...packetKey(streamId, entry.index), type: 'packet', ...entry }, ConditionExpression: 'attribute_not_exists(PK)' } });
     });
     next += pending.packets.length;
-    items.push({
-      Update: {
-        TableName: tableName(),
-        Key: pendingKey(streamId, pending.id),
-        UpdateExpression: 'SET assignedFirst = :first, receivedAt = :at',
-        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(assignedFirst) AND attribute_not_exists(rejected)',
-        ExpressionAttributeValues: { ':first': first, ':at': receivedAt },
-      },
-    });
-    committed.push({ ...pending, assignedFirst: first, receivedAt });
+    const outcome = { ...pending, assignedFirst: first, receivedAt };
+    items.push(...settle(streamId, outcome));
+    committed.push(outcome);
   }
-  for (const { pending, reason } of reject) {
-    items.push({
-      Update: {
-        TableName: tableName(),
-        Key: pendingKey(streamId, pending.id),
-        UpdateExpression: 'SET rejected = :reason',
-        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(assignedFirst) AND attribute_not_exists(rejected)',
-        ExpressionAttributeValues: { ':reason': reason },
-      },
-    });
-  }
+  for (const { pending, reason } of reject) items.push(...settle(streamId, { ...pending, rejected: reason }));
   const statusUpdate = {
     Update: {
       TableName: tableName(),

@@ -61,7 +61,8 @@ export async function deleteSessionRecord(streamId: string, sessionId: string): 
       new DeleteCommand({
         TableName: tableName(),
         Key: sessionKey(streamId, sessionId),
-        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(locks) OR locks <= :zero OR inUseUntil < :nowMs)',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(#locks) OR #locks <= :zero OR inUseUntil < :nowMs)',
+        ExpressionAttributeNames: { '#locks': 'locks' },
         ExpressionAttributeValues: { ':zero': 0, ':nowMs': Date.now() },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -80,8 +81,9 @@ export async function acquireSessionUse(streamId: string, sessionId: string, unt
       new UpdateCommand({
         TableName: tableName(),
         Key: sessionKey(streamId, sessionId),
-        UpdateExpression: 'ADD locks :one SET inUseUntil = :until',
+        UpdateExpression: 'ADD #locks :one SET inUseUntil = :until',
         ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: { '#locks': 'locks' },
         ExpressionAttributeValues: { ':one': 1, ':until': untilMs },
       }),
     );
@@ -98,8 +100,9 @@ export async function releaseSessionUse(streamId: string, sessionId: string): Pr
       new UpdateCommand({
         TableName: tableName(),
         Key: sessionKey(streamId, sessionId),
-        UpdateExpression: 'ADD locks :minus',
+        UpdateExpression: 'ADD #locks :minus',
         ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: { '#locks': 'locks' },
         ExpressionAttributeValues: { ':minus': -1 },
       }),
     );
