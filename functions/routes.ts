@@ -56,7 +56,7 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}', 'streams-get', ['streams:read']),
   v1('PUT', '/streams/{id}', 'streams-put', ['streams:write']),
   v1('PATCH', '/streams/{id}', 'streams-patch', ['streams:write']),
-  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
+  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler'] }),
 
   // --- versions, export/import, deploy (issue 3) ---
   v1('GET', '/streams/{id}/versions', 'versions-list', ['streams:read']),
@@ -64,8 +64,8 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}/versions/{a}/diff/{b}', 'versions-diff', ['streams:read']),
   v1('GET', '/streams/{id}/export', 'streams-export', ['streams:read']),
   v1('POST', '/streams/import', 'streams-import', ['streams:write']),
-  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write']),
-  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write']),
+  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write'], { needs: ['scheduler'] }),
+  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write'], { needs: ['scheduler'] }),
 
   // --- packets, sessions, metadata (issue 4) ---
   v1('POST', '/streams/{id}/packets', 'packets-append', ['data:write']),
@@ -136,11 +136,11 @@ export const routes: Route[] = [
   sds('GET', '/{streamName}/data', 'data', ['data:read']),
 
   // --- Domo face (issue 5) ---
-  domo('POST', '', 'streams-create', ['streams:write']),
+  domo('POST', '', 'streams-create', ['streams:write'], { needs: ['scheduler'] }),
   domo('GET', '/search', 'streams-search', ['streams:read']),
   domo('GET', '/{id}', 'streams-get', ['streams:read']),
   domo('PUT', '/{id}', 'streams-update', ['streams:write']),
-  domo('DELETE', '/{id}', 'streams-delete', ['streams:write']),
+  domo('DELETE', '/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler'] }),
   domo('POST', '/{id}/executions', 'executions-create', ['data:write']),
   domo('GET', '/{id}/executions', 'executions-list', ['data:read']),
   domo('GET', '/{id}/executions/{executionId}', 'executions-get', ['data:read']),
@@ -162,7 +162,7 @@ export const routes: Route[] = [
   dbc('GET', '/stream-configs', 'configs-list', ['streams:read']),
   dbc('POST', '/stream-configs', 'configs-create', ['streams:write']),
   dbc('GET', '/stream-configs/{id}', 'configs-get', ['streams:read']),
-  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write']),
+  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write'], { needs: ['scheduler'] }),
   dbc('PUT', '/stream-configs/{id}/clone', 'configs-clone', ['streams:write']),
   dbc('POST', '/stream-configs/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
   dbc('GET', '/streams', 'streams-list', ['streams:read']),
@@ -182,8 +182,8 @@ export function routeByKey(key: string): Route | undefined {
 }
 
 /** A row of the Domo Streams face (seed 001) under /api/data/v1/streams (hoisted, used above). */
-function domo(method: Method, path: string, handler: string, scopes: Scope[]): Route {
-  return { method, path: `/api/data/v1/streams${path}`, handler: `domo/${handler}`, face: 'domo', scopes };
+function domo(method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route {
+  return { method, path: `/api/data/v1/streams${path}`, handler: `domo/${handler}`, face: 'domo', scopes, ...extra };
 }
 
 /** A MODE SDS face row under `/homes/{homeId}/smartModules/{moduleId}/streams` (hoisted for the table above). */

@@ -103,6 +103,8 @@ export class Workflows extends Construct {
         definitionSubstitutions: Object.fromEntries(tasks.map(([substitution, fn]) => [substitution, fn.function.functionArn])),
       });
       for (const [, fn] of tasks) fn.function.grantInvoke(machine);
+      // Continue-as-new: a long run starts its next execution on its own state machine.
+      machine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArns[i]] }));
       this.stateMachines.push(machine);
     });
 

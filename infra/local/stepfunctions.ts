@@ -213,16 +213,17 @@ export async function startStepFunctions(options: {
       return {};
     },
     async SendTaskHeartbeat(body) {
-      pendingToken(body.taskToken);
+      pendingToken(body.taskToken, { keep: true });
       return {};
     },
   };
 
-  function pendingToken(token: unknown): PendingToken {
+  /** The waiting task of a token; answering it (success or failure) consumes the token, a heartbeat does not. */
+  function pendingToken(token: unknown, options: { keep?: boolean } = {}): PendingToken {
     if (typeof token !== 'string' || !token.startsWith(LOCAL_TOKEN_PREFIX)) throw new ServiceError('InvalidToken', 'Invalid Token');
     const pending = tokens.get(token);
     if (!pending) throw new ServiceError('TaskDoesNotExist', 'Task Does Not Exist');
-    tokens.delete(token);
+    if (!options.keep) tokens.delete(token);
     return pending;
   }
 

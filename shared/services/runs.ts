@@ -173,8 +173,9 @@ export async function resumeRun(principal: Principal, id: string): Promise<RunRe
   }
   const token = run.taskToken;
   if (!token) throw conflict(`run ${id} is still parking; try again in a moment`);
+  // The token stays on the run until it ends or parks again: should this call die before
+  // SendTaskSuccess, a later stop sends it again (a used token is refused harmlessly).
   const moved = await transitionRun(run, 'resume', {
-    remove: ['taskToken'],
     condition: { expression: 'taskToken = :token', values: { ':token': token } },
     streamActiveRun: { id: run.id, status: 'running' },
   });
@@ -194,17 +195,13 @@ export async function stopRunRecord(run: RunRecord): Promise<RunRecord> {
   const ended = (r: RunRecord) => isTerminal(r.status);
   if (!isTerminal(run.status) && run.desiredStatus === 'stopped') return settle(run, ended);
   if (!allows('stop', run)) throw conflict(refusalMessage('stop', run));
-  const token = run.status === 'paused' ? run.taskToken : undefined;
-  const moved = await transitionRun(
-    run,
-    'stop',
-    token ? { remove: ['taskToken'], condition: { expression: 'taskToken = :token', values: { ':token': token } } } : {},
-  );
-  if (!moved) await refuse('stop', run.id);
+  if (!(await transitionRun(run, 'stop'))) await refuse('stop', run.id);
   // A parked run wakes up to see the stop; a running one sees it at its next bundle boundary.
-  const woken = token ? await sendTaskSuccess(token, { stopped: true }) : true;
-  const alive = woken && run.executionArn ? (await executionStatus(run.executionArn)) === 'RUNNING' : woken;
-  if (!alive) await endRun(run, 'stopped');
+  if (run.taskToken) await sendTaskSuccess(run.taskToken, { stopped: true });
+  // An execution that is gone (failed outside the state machine's Catch, or lost with a
+  // local runtime restart) cannot end the run itself: end it here.
+  const execution = run.executionArn ? await executionStatus(run.executionArn) : 'RUNNING';
+  if (execution === undefined || ['FAILED', 'ABORTED', 'TIMED_OUT'].includes(execution)) await endRun(run, 'stopped');
   return settle(run, ended);
 }
 

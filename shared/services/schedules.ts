@@ -9,7 +9,7 @@ import type { Definition } from '../model/definition.ts';
 /**
  * A deployed stream's schedule in EventBridge Scheduler: one schedule per
  * stream, named `sluice-{streamId}` in SCHEDULER_GROUP, target the
- * scheduled-run function (SCHEDULED_RUN_FUNCTION_ARN) with the input below.
+ * scheduled-run function (SCHEDULER_TARGET_ARN) with the input below.
  * `<aws.scheduler.scheduled-time>` is filled in by the Scheduler on each fire,
  * which is what makes the trigger idempotent per fire time.
  */
@@ -27,7 +27,7 @@ export interface ScheduledRunInput {
 function target(stream: { id: string; solutionId: string }) {
   const input: ScheduledRunInput = { streamId: stream.id, solutionId: stream.solutionId, scheduledTime: '<aws.scheduler.scheduled-time>' };
   return {
-    Arn: process.env.SCHEDULED_RUN_FUNCTION_ARN ?? 'arn:aws:lambda:us-east-1:000000000000:function:sluice-events-scheduled-run',
+    Arn: process.env.SCHEDULER_TARGET_ARN ?? 'arn:aws:lambda:us-east-1:000000000000:function:sluice-events-scheduled-run',
     RoleArn: process.env.SCHEDULER_ROLE_ARN ?? 'arn:aws:iam::000000000000:role/sluice-scheduler',
     Input: JSON.stringify(input),
     RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },

@@ -134,13 +134,19 @@ describe('batch runs', () => {
     const { key } = await newTenant();
     const store = unique('usage');
     const records = usageRecords(5_000, 3);
-    const stream = await createStream(key, usageDefinition(store, { bundle: 500 }), '[test:fault-after-commit=2] [test:fault-before-commit=4]');
+    // Two sinks: the aggregation store (in the commit transaction) and a dataset written before the commit.
+    const definition = usageDefinition(store, { bundle: 500 });
+    definition.nodes.push({ id: 'raw', type: 'dataset', config: { updateMethod: 'APPEND' } } as any);
+    definition.edges.push({ from: 'in', to: 'raw' });
+    const stream = await createStream(key, definition, '[test:fault-after-commit=2] [test:fault-before-commit=4]');
     await appendNdjson(key, stream.id, records, 100);
     const started = await startRun(key, stream.id);
     const run = await waitForRun(key, started.id, ended);
     expect(run.status).toBe('finished');
     expect(run.checkpoint.bundle).toBe(10);
     expect(await storeTotals(key, store)).toEqual(expectedTotals(records));
+    const dataset = await api('GET', `/v1/streams/${stream.id}/dataset`, { key });
+    expect(dataset.body.rows).toBe(5_000);
     const stats = await api('GET', `/v1/runs/${run.id}/stats`, { key });
     expect(stats.body.totals).toMatchObject({ in: 5_000, failed: 0 });
   });
@@ -233,6 +239,20 @@ describe('continuous runs', () => {
     expect(await storeTotals(key, store)).toEqual(expectedTotals(records));
     expect((await api('POST', `/v1/runs/${started.id}/stop`, { key })).status).toBe(200);
     expect((await waitForRun(key, started.id, ended)).status).toBe('stopped');
+  });
+
+  it('stops a paused run: the parked execution wakes up and ends as stopped', async () => {
+    const { key } = await newTenant();
+    const stream = await createStream(key, usageDefinition(unique('usage'), { mode: 'continuous' }));
+    const started = await startRun(key, stream.id);
+    expect((await api('POST', `/v1/runs/${started.id}/pause`, { key })).status).toBe(200);
+    await waitForRun(key, started.id, (r) => r.status === 'paused');
+    const stop = await api('POST', `/v1/runs/${started.id}/stop`, { key });
+    expect(stop.status).toBe(200);
+    const run = await waitForRun(key, started.id, ended);
+    expect(run).toMatchObject({ status: 'stopped', desiredStatus: 'stopped' });
+    expect((await api('GET', `/v1/streams/${stream.id}`, { key })).body.activeRun).toBeNull();
+    expect((await api('POST', `/v1/runs/${started.id}/resume`, { key })).status).toBe(409);
   });
 
   it('ends at limits.elapsedTime as time_limit_reached', async () => {

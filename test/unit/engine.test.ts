@@ -27,7 +27,7 @@ function memoryPackets(packets: string[]): PacketPort & { push(text: string): vo
 
 const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
-function definitionWith(_source: string, meterConfig?: Record<string, unknown>) {
+async function definitionWith(_source: string, meterConfig?: Record<string, unknown>) {
   return validateDefinition({
     nodes: [
       { id: 'in', type: 'http-collector', config: { format: 'ndjson' } },
