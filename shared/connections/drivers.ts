@@ -18,7 +18,7 @@ export interface ConnectionParams {
   options?: Record<string, unknown>;
 }
 
-export const DEFAULT_PORT = { postgresql: 5432, mysql: 3306, s3: 443 } as const;
+export { DEFAULT_PORT } from './defaults.ts';
 
 // Return numeric and temporal PostgreSQL values as strings: exact, and symmetric with MySQL's `dateStrings`.
 const pgTypes = {

@@ -110,10 +110,10 @@ function errorResult(error: unknown, face: Face, requestId: string): APIGatewayP
   let known: SluiceError;
   if (error instanceof SluiceError) {
     known = error;
-    if (known.status >= 500) logger.error('request failed', { code: known.code, message: known.message });
+    if (known.status >= 500) logger.error('request failed', { code: known.code, message: known.message, requestId });
   } else {
     // Never leak internals: log the stack, answer a generic 500.
-    logger.error('unexpected error', error as Error);
+    logger.error('unexpected error', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
     known = new SluiceError('internal', 'An internal error occurred; quote the requestId when reporting it');
   }
   return toResult({ status: known.status, body: errorBody(face, known, requestId) }, requestId);
@@ -150,8 +150,5 @@ export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options
       return errorResult(error, face, requestId);
     }
   };
-  return middy(base).before(async (request) => {
-    logger.addContext(request.context);
-    logger.appendKeys({ routeKey: request.event.routeKey });
-  }) as unknown as ApiHandler;
+  return middy(base) as unknown as ApiHandler;
 }

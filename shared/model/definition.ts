@@ -4,83 +4,11 @@ import { issuesToDetails } from './validation.ts';
 
 /** The stream definition graph of API.md "Streams" and its validation. */
 
-const onError = z.enum(['skip', 'fail']).optional();
-const expression = z.string().min(1, 'an expression is required');
-const name = z.string().min(1).max(128);
-
 export const SOURCE_TYPES = ['http-collector', 'dataset-source', 'table-source', 's3-source'] as const;
 export const TRANSFORM_TYPES = ['filter', 'map', 'meter'] as const;
 export const SINK_TYPES = ['dataset', 'aggregation-store', 'table-sink', 'packet-sink'] as const;
 export const NODE_TYPES = [...SOURCE_TYPES, ...TRANSFORM_TYPES, ...SINK_TYPES] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
-
-const tableSpec = z.strictObject({
-  name: z.string().min(1),
-  query: z.string().min(1).optional(),
-  operations: z.array(z.enum(['insert', 'update', 'delete'])).optional(),
-});
-
-/** Config schema per node type; unknown keys are refused so typos surface. */
-export const NODE_CONFIG = {
-  'http-collector': z.strictObject({
-    format: z.enum(['ndjson', 'csv', 'json', 'raw']).default('ndjson'),
-    columns: z.array(z.string().min(1)).optional(),
-    onError,
-  }),
-  'dataset-source': z.strictObject({ streamId: z.string().min(1).optional(), onError }),
-  'table-source': z
-    .strictObject({ connectionId: z.string().min(1), tables: z.array(tableSpec).min(1).optional(), query: z.string().min(1).optional(), onError })
-    .refine((c) => c.tables || c.query, { message: 'either tables or query is required' }),
-  's3-source': z.strictObject({
-    connectionId: z.string().min(1).optional(),
-    bucket: z.string().min(3).optional(),
-    prefix: z.string().default(''),
-    format: z.enum(['ndjson', 'csv']).default('ndjson'),
-    onError,
-  }),
-  filter: z.strictObject({ expression, onError }),
-  map: z.strictObject({ expression, onError }),
-  meter: z.strictObject({
-    groupBy: z.array(z.string().min(1)).default([]),
-    aggregates: z
-      .record(
-        z.string().min(1),
-        z
-          .strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.string().min(1).optional() })
-          .refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' }),
-      )
-      .refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' }),
-    onError,
-  }),
-  dataset: z
-    .strictObject({
-      updateMethod: z.enum(['APPEND', 'REPLACE', 'UPSERT']).default('APPEND'),
-      keyColumnNames: z.array(z.string().min(1)).optional(),
-      onError,
-    })
-    .refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
-      message: 'UPSERT needs keyColumnNames',
-      path: ['keyColumnNames'],
-    }),
-  'aggregation-store': z.strictObject({ onError }),
-  'table-sink': z.strictObject({
-    connectionId: z.string().min(1),
-    table: z.string().min(1).optional(),
-    createStructure: z.boolean().default(true),
-    truncateTarget: z.boolean().default(false),
-    onError,
-  }),
-  'packet-sink': z.strictObject({ streamId: z.string().min(1), onError }),
-} satisfies Record<NodeType, z.ZodType>;
-
-const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'node ids are 1 to 64 letters, digits, _ or -');
-
-const nodeSchema = z.object({
-  id: nodeId,
-  type: z.string(),
-  name: name.optional(),
-  config: z.record(z.string(), z.unknown()).default({}),
-});
 
 /** EventBridge Scheduler cron: six fields, minutes to year (e.g. `0 2 * * ? *`). */
 export const cronExpression = z
@@ -88,26 +16,109 @@ export const cronExpression = z
   .regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year')
   .refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character');
 
-export const definitionSchema = z.object({
-  mode: z.enum(['batch', 'continuous']).default('batch'),
-  nodes: z.array(nodeSchema).max(200).default([]),
-  edges: z.array(z.strictObject({ from: z.string(), to: z.string() })).max(1000).default([]),
-  nodeGroups: z.array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), nodes: z.array(z.string()) })).default([]),
-  settings: z
-    .object({
-      dataBundleSize: z.number().int().min(1).max(10_000).default(500),
-      reportingIntervals: z
-        .strictObject({ source: z.number().int().min(1).default(3), target: z.number().int().min(1).default(3) })
-        .default({ source: 3, target: 3 }),
-      limits: z
-        .strictObject({ numberOfEvents: z.number().int().min(0).default(0), elapsedTime: z.number().int().min(0).default(0) })
-        .default({ numberOfEvents: 0, elapsedTime: 0 }),
-    })
-    .default({ dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
-  schedule: z.strictObject({ cron: cronExpression, timezone: z.string().optional() }).nullable().optional(),
-});
+/**
+ * The schemas are built on first use, not at import: building them costs a few
+ * milliseconds of cold start that handlers which never validate a definition
+ * (reads, lists, runs) should not pay.
+ */
+function buildSchemas() {
+  const onError = z.enum(['skip', 'fail']).optional();
+  const expression = z.string().min(1, 'an expression is required');
+  const name = z.string().min(1).max(128);
 
-export type Definition = z.output<typeof definitionSchema>;
+  const tableSpec = z.strictObject({
+    name: z.string().min(1),
+    query: z.string().min(1).optional(),
+    operations: z.array(z.enum(['insert', 'update', 'delete'])).optional(),
+  });
+
+  /** Config schema per node type; unknown keys are refused so typos surface. */
+  const NODE_CONFIG = {
+    'http-collector': z.strictObject({
+      format: z.enum(['ndjson', 'csv', 'json', 'raw']).default('ndjson'),
+      columns: z.array(z.string().min(1)).optional(),
+      onError,
+    }),
+    'dataset-source': z.strictObject({ streamId: z.string().min(1).optional(), onError }),
+    'table-source': z
+      .strictObject({ connectionId: z.string().min(1), tables: z.array(tableSpec).min(1).optional(), query: z.string().min(1).optional(), onError })
+      .refine((c) => c.tables || c.query, { message: 'either tables or query is required' }),
+    's3-source': z.strictObject({
+      connectionId: z.string().min(1).optional(),
+      bucket: z.string().min(3).optional(),
+      prefix: z.string().default(''),
+      format: z.enum(['ndjson', 'csv']).default('ndjson'),
+      onError,
+    }),
+    filter: z.strictObject({ expression, onError }),
+    map: z.strictObject({ expression, onError }),
+    meter: z.strictObject({
+      groupBy: z.array(z.string().min(1)).default([]),
+      aggregates: z
+        .record(
+          z.string().min(1),
+          z
+            .strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.string().min(1).optional() })
+            .refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' }),
+        )
+        .refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' }),
+      onError,
+    }),
+    dataset: z
+      .strictObject({
+        updateMethod: z.enum(['APPEND', 'REPLACE', 'UPSERT']).default('APPEND'),
+        keyColumnNames: z.array(z.string().min(1)).optional(),
+        onError,
+      })
+      .refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
+        message: 'UPSERT needs keyColumnNames',
+        path: ['keyColumnNames'],
+      }),
+    'aggregation-store': z.strictObject({ onError }),
+    'table-sink': z.strictObject({
+      connectionId: z.string().min(1),
+      table: z.string().min(1).optional(),
+      createStructure: z.boolean().default(true),
+      truncateTarget: z.boolean().default(false),
+      onError,
+    }),
+    'packet-sink': z.strictObject({ streamId: z.string().min(1), onError }),
+  } satisfies Record<NodeType, z.ZodType>;
+
+  const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'node ids are 1 to 64 letters, digits, _ or -');
+
+  const nodeSchema = z.object({
+    id: nodeId,
+    type: z.string(),
+    name: name.optional(),
+    config: z.record(z.string(), z.unknown()).default({}),
+  });
+
+  const definitionSchema = z.object({
+    mode: z.enum(['batch', 'continuous']).default('batch'),
+    nodes: z.array(nodeSchema).max(200).default([]),
+    edges: z.array(z.strictObject({ from: z.string(), to: z.string() })).max(1000).default([]),
+    nodeGroups: z.array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), nodes: z.array(z.string()) })).default([]),
+    settings: z
+      .object({
+        dataBundleSize: z.number().int().min(1).max(10_000).default(500),
+        reportingIntervals: z
+          .strictObject({ source: z.number().int().min(1).default(3), target: z.number().int().min(1).default(3) })
+          .default({ source: 3, target: 3 }),
+        limits: z
+          .strictObject({ numberOfEvents: z.number().int().min(0).default(0), elapsedTime: z.number().int().min(0).default(0) })
+          .default({ numberOfEvents: 0, elapsedTime: 0 }),
+      })
+      .default({ dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
+    schedule: z.strictObject({ cron: cronExpression, timezone: z.string().optional() }).nullable().optional(),
+  });
+  return { NODE_CONFIG, definitionSchema };
+}
+
+let built: ReturnType<typeof buildSchemas> | undefined;
+const schemas = () => (built ??= buildSchemas());
+
+export type Definition = z.output<ReturnType<typeof buildSchemas>['definitionSchema']>;
 export type DefinitionNode = Definition['nodes'][number];
 
 export const isSource = (type: string) => (SOURCE_TYPES as readonly string[]).includes(type);
@@ -120,6 +131,7 @@ export const isSink = (type: string) => (SINK_TYPES as readonly string[]).includ
  * handlers that never see one do not pay for it at cold start.
  */
 export async function validateDefinition(input: unknown, prefix = 'definition'): Promise<Definition> {
+  const { definitionSchema, NODE_CONFIG } = schemas();
   const parsed = definitionSchema.safeParse(input ?? {});
   if (!parsed.success) throw definitionError(issuesToDetails(parsed.error.issues, prefix));
   const definition = parsed.data;

@@ -16,10 +16,11 @@ export const ID_PREFIX = {
 
 export type IdKind = keyof typeof ID_PREFIX;
 
-const nextUlid = monotonicFactory();
+// Made on first use: detecting the PRNG at import would cost every cold start.
+let nextUlid: (() => string) | undefined;
 
 export function newId(kind: IdKind): string {
-  return `${ID_PREFIX[kind]}_${nextUlid()}`;
+  return `${ID_PREFIX[kind]}_${(nextUlid ??= monotonicFactory())()}`;
 }
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;

@@ -14,7 +14,11 @@ import {
   type ConnectionRecord,
 } from '../store/connections.ts';
 import { deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
-import { DEFAULT_PORT, ping, type ConnectionParams, type PingResult } from '../connections/drivers.ts';
+import { DEFAULT_PORT } from '../connections/defaults.ts';
+import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
+
+/** The database drivers are loaded only by the calls that connect, not by every connections handler. */
+const ping = async (params: ConnectionParams): Promise<PingResult> => (await import('../connections/drivers.ts')).ping(params);
 
 /** `postgresql|mysql|s3` in any casing; `postgres` and `mariadb` are accepted as aliases. */
 export const connectionType = z

@@ -12,7 +12,8 @@
  * The handler figures are written into docs/performance.md between markers.
  *
  * `npm run bench -- --modules-only packets` skips 1-2 and runs only the bench
- * modules whose file name contains one of the given words.
+ * modules whose file name contains one of the given words; `--handlers-only`
+ * runs 1-2 alone.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
     writePerformanceDoc(markdown(figures, costs));
     console.log('\nFigures written to docs/performance.md');
 
-    await runBenchModules();
+    if (!process.argv.includes('--handlers-only')) await runBenchModules();
 
     if (over.length > 0) {
       console.error(`\nFAIL: ${over.length} of ${figures.length} handlers exceed ${BUDGET} x their SDK baseline:`);
