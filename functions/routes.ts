@@ -86,6 +86,18 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}/dataset/data', 'dataset-data', ['data:read']),
 
   // --- runs, offsets, stats, aggregation stores (issue 6) ---
+  v1('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/streams/{id}/stop', 'streams-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/streams/{id}/runs', 'streams-runs-list', ['streams:read']),
+  v1('GET', '/streams/{id}/offsets', 'streams-offsets-get', ['streams:read']),
+  v1('POST', '/streams/{id}/offsets/reset', 'streams-offsets-reset', ['runs:write']),
+  v1('GET', '/runs/{id}', 'runs-get', ['streams:read']),
+  v1('POST', '/runs/{id}/pause', 'runs-pause', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/runs/{id}/resume', 'runs-resume', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/runs/{id}/stop', 'runs-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/runs/{id}/stats', 'runs-stats', ['streams:read']),
+  v1('GET', '/stats', 'stats-list', ['streams:read']),
+  v1('GET', '/aggregation-stores/{name}/items', 'aggregation-store-items', ['data:read']),
 
   // --- stream groups (issue 7) ---
   v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write']),

@@ -64,6 +64,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       BUCKET_NAME: bucket,
       SCHEDULER_GROUP: 'default',
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/sluice-scheduler',
+      // Continuous runs poll for new input at most this far apart (AWS default 10); short locally so stops and new packets show quickly.
+      RUN_MAX_IDLE_SECONDS: process.env.RUN_MAX_IDLE_SECONDS ?? '2',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...Object.fromEntries(stateMachines.map((m) => [`${m.name.toUpperCase()}_STATE_MACHINE_ARN`, stateMachineArn(m.name)])),
     };
@@ -80,7 +82,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       invoke: gateway.invoke,
     });
     stops.push(sfn.stop);
-    const scheduler = await startScheduler({ port: schedulerPort, stateFile: resolve(dataDir, 'scheduler.json') });
+    const scheduler = await startScheduler({
+      port: schedulerPort,
+      stateFile: resolve(dataDir, 'scheduler.json'),
+      // Every schedule Sluice creates targets the scheduled-run function.
+      fire: (_target, event) => gateway.invoke('events/scheduled-run', event),
+    });
     stops.push(scheduler.stop);
 
     // Loaded only now: SDK clients must see the endpoints set above.

@@ -12,4 +12,16 @@ export interface StateMachineSpec {
   tasks: Record<string, string>;
 }
 
-export const stateMachines: StateMachineSpec[] = [];
+export const stateMachines: StateMachineSpec[] = [
+  // Runs (docs/runs.md). Handlers that start, pause, resume or stop runs get RUN_STATE_MACHINE_ARN.
+  {
+    name: 'run',
+    file: 'run.asl.json',
+    tasks: {
+      ProcessBundleFunctionArn: 'workflows/process-bundle',
+      ParkRunFunctionArn: 'workflows/park-run',
+      RecordEndFunctionArn: 'workflows/record-end',
+      RecordFailureFunctionArn: 'workflows/record-failure',
+    },
+  },
+];

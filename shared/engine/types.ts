@@ -47,3 +47,49 @@ export interface NodeStats {
   bytesIn: number;
   bytesOut: number;
 }
+
+// --- Additions by the runs work (additive: existing implementations stay valid) ---
+
+/** What a node factory knows about where it runs. */
+export interface NodeContext {
+  node: { id: string; type: string; name?: string; config: Record<string, unknown> };
+  stream: { id: string; solutionId: string };
+  runId: string;
+  mode: 'batch' | 'continuous';
+}
+
+/** A record a node could not handle: counted in the node's `failed`, a sample kept on the run. */
+export interface RecordFailure {
+  message: string;
+  /** A short excerpt of the record, for the error sample. */
+  record?: string;
+}
+
+export interface SourceBatchFailures {
+  /** Records the source read but could not decode (a bad NDJSON line): counted as failed at the source. */
+  failures?: RecordFailure[];
+}
+
+/**
+ * Optional source capabilities. `bound()` gives the position the source stands
+ * at when a batch run starts; the engine then passes it to `read` as `until`
+ * and the run finishes once every source has reached its bound.
+ */
+export interface BoundedSourceReader extends SourceReader {
+  bound?(): Promise<SourceOffset | null>;
+  read(offset: SourceOffset | undefined, max: number, until?: SourceOffset | null): Promise<SourceBatch & SourceBatchFailures>;
+}
+
+/**
+ * A sink whose effects commit in the bundle's own transaction (aggregates):
+ * it answers DynamoDB TransactWriteItems entries instead of writing, so the
+ * effects, the bundle marker and the new offsets are applied together or not
+ * at all. `maxItems` is what the transaction has room for.
+ */
+export interface TransactionalSink {
+  transactional: true;
+  prepare(records: DataRecord[], bundle: BundleKey): Promise<{ items: Record<string, unknown>[]; bytes: number }>;
+}
+
+export type SourceFactory = (context: NodeContext) => BoundedSourceReader | Promise<BoundedSourceReader>;
+export type SinkFactory = (context: NodeContext) => SinkWriter | TransactionalSink | Promise<SinkWriter | TransactionalSink>;

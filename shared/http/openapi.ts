@@ -155,6 +155,78 @@ const deploymentSchema = z
 
 const listOf = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
+// Runs (docs/runs.md).
+const nodeStatsSchema = z.object({
+  nodeId: z.string(),
+  type: z.string(),
+  in: z.number().int(),
+  out: z.number().int(),
+  failed: z.number().int(),
+  bytesIn: z.number().int(),
+  bytesOut: z.number().int(),
+});
+const totalsSchema = z.object({ in: z.number().int(), out: z.number().int(), failed: z.number().int(), bytesIn: z.number().int(), bytesOut: z.number().int() });
+const runStatus = z.enum(['running', 'paused', 'stopped', 'finished', 'failed', 'time_limit_reached', 'event_limit_reached']);
+const runSchema = z
+  .object({
+    id: z.string(),
+    streamId: z.string(),
+    version: z.string().meta({ description: 'the deployed tag, or autosave' }),
+    executionId: z.string().meta({ description: 'unique per run; names its Step Functions execution(s)' }),
+    trigger: z.enum(['api', 'schedule', 'group']),
+    status: runStatus.meta({ description: 'observed by the engine' }),
+    desiredStatus: z.enum(['running', 'paused', 'stopped']).meta({ description: 'what callers asked for' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    checkpoint: z.object({ bundle: z.number().int(), offsets: z.record(z.string(), z.unknown()), committedAt: z.string().nullable() }),
+    stats: z.object({ totals: totalsSchema, uptimeSeconds: z.number(), avgRate: z.number() }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    recentErrors: z.array(z.object({ code: z.string(), nodeId: z.string().optional(), message: z.string(), record: z.string().optional(), at: z.string().optional() })),
+    fireTime: z.string().optional(),
+  })
+  .meta({ id: 'Run' });
+const runStatsSchema = z
+  .object({
+    runId: z.string(),
+    streamId: z.string(),
+    status: runStatus,
+    nodes: z.array(nodeStatsSchema),
+    totals: totalsSchema,
+    uptimeSeconds: z.number(),
+    avgRate: z.number().meta({ description: 'records in per uptime second' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+  })
+  .meta({ id: 'RunStats' });
+const statsItemSchema = z
+  .object({
+    streamId: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    status: z.string().meta({ description: 'lowercase: the active or last run status, or idle' }),
+    deploymentPhase: z.string(),
+    deployedVersion: z.string().nullable(),
+    runId: z.string().nullable(),
+    uptimeSeconds: z.number(),
+    in: z.object({ records: z.number().int(), bytes: z.number().int() }),
+    out: z.object({ records: z.number().int(), bytes: z.number().int() }),
+    failed: z.number().int(),
+    groups: z.array(z.object({ id: z.string(), name: z.string() })),
+  })
+  .meta({ id: 'StreamStats' });
+const offsetsSchema = z
+  .object({ streamId: z.string(), offsets: z.record(z.string(), z.record(z.string(), z.unknown())), updatedAt: z.string().nullable(), runId: z.string().nullable() })
+  .meta({ id: 'StreamOffsets' });
+const aggregateSchema = z
+  .object({
+    key: z.string(),
+    group: z.record(z.string(), z.unknown()),
+    values: z.record(z.string(), z.number().nullable()),
+    counts: z.record(z.string(), z.number().int()),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'AggregateItem' });
+
 interface RouteDoc {
   summary: string;
   body?: z.ZodType;
@@ -283,6 +355,22 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
 
   // --- runs, offsets, stats (issue 6) ---
+  'POST /v1/streams/{id}/start': { summary: 'Start a run of the deployed tag (else autosave); 409 while a run is active; Idempotency-Key', response: runSchema },
+  'POST /v1/streams/{id}/stop': { summary: 'Stop the active run (409 if none); answers the run once stopped or after a few seconds', response: runSchema },
+  'GET /v1/streams/{id}/runs': { summary: "A stream's runs, newest first", response: listOf(runSchema) },
+  'GET /v1/streams/{id}/offsets': { summary: 'The committed source offsets the next run continues from', response: offsetsSchema },
+  'POST /v1/streams/{id}/offsets/reset': {
+    summary: 'Reset offsets to the beginning (or to `offsets`); 409 while a run is active',
+    body: z.object({ offsets: z.record(z.string(), z.record(z.string(), z.unknown())).optional() }),
+    response: offsetsSchema,
+  },
+  'GET /v1/runs/{id}': { summary: 'A run', response: runSchema },
+  'POST /v1/runs/{id}/pause': { summary: 'Pause at the next bundle boundary; 409 unless running', response: runSchema },
+  'POST /v1/runs/{id}/resume': { summary: 'Resume a paused run; 409 unless paused', response: runSchema },
+  'POST /v1/runs/{id}/stop': { summary: 'Stop a running or paused run at the next bundle boundary; 409 once ended', response: runSchema },
+  'GET /v1/runs/{id}/stats': { summary: 'Per-node and total counts, uptimeSeconds, avgRate', response: runStatsSchema },
+  'GET /v1/stats': { summary: 'The stats list: filters solutionId (admin), streamId, status, groupId; lowercase statuses', response: listOf(statsItemSchema) },
+  'GET /v1/aggregation-stores/{name}/items': { summary: "An aggregation store's keyed aggregates; ?key= prefix; paginated", response: listOf(aggregateSchema) },
 
   // --- stream groups (issue 7) ---
   'POST /v1/stream-groups': { summary: 'Create a stream group (ordered streams, optional schedule)', body: groupInput },

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { invalid, isSluiceError, notFound } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import { domoSchedule, schedulerCronOf } from '../model/schedule.ts';
+import { armSchedule } from './schedules.ts';
 import { deleteDomoAlias, nextDomoStreamNumber, putDomoAlias, streamIdOfDomo } from '../store/domo.ts';
 import { listStreamRecords, type StreamRecord } from '../store/streams.ts';
 import type { Definition } from '../model/definition.ts';
@@ -126,6 +127,8 @@ export async function createDomoStream(principal: Principal, input: DomoStreamIn
     stream = await createStream(principal, { ...streamInput, name: `${base} (domo ${number})` }, { faces: { domo: face } });
   }
   await putDomoAlias(principal.solutionId, number, stream.id);
+  // Domo has no deploy step: a stream with a schedule is armed at creation (deleteStream disarms it).
+  if (stream.definition.schedule?.cron) await armSchedule(stream, stream.definition);
   return stream;
 }
 

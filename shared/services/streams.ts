@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { onStreamDeleted } from './deployment-hooks.ts';
 import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
 import { conflict, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
@@ -136,6 +137,7 @@ export async function deleteStream(principal: Principal, id: string, expectedRev
   const outcome = await removeStream(stream);
   if (outcome === 'busy') throw conflict(`stream ${id} has an active run; stop it first`);
   if (outcome === 'stale') throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
+  await onStreamDeleted(stream);
 }
 
 export interface StreamFilters {

@@ -1,0 +1,7 @@
+import { httpHandler } from '#shared/http/handler.ts';
+import { ok } from '#shared/http/reply.ts';
+import { resumeRun } from '#shared/services/runs.ts';
+import { runJson } from './run-shapes.ts';
+
+/** POST /v1/runs/{id}/resume: 200 with the run; 409 on an impossible transition. */
+export const handler = httpHandler(async (request) => ok(runJson(await resumeRun(request.principal, request.params.id))));

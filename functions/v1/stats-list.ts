@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { httpHandler } from '#shared/http/handler.ts';
+import { pageQuery } from '#shared/http/query.ts';
+import { ok } from '#shared/http/reply.ts';
+import { listStats } from '#shared/services/run-overview.ts';
+import { solutionFor } from '#shared/services/streams.ts';
+
+const query = pageQuery.extend({
+  solutionId: z.string().optional(),
+  streamId: z.string().optional(),
+  status: z.string().optional(),
+  groupId: z.string().optional(),
+});
+
+/** GET /v1/stats: the UsageCloud stats list, flat items, lowercase statuses. */
+export const handler = httpHandler(async (request) => {
+  const { limit, cursor, solutionId, ...filters } = request.queryAs(query);
+  return ok(await listStats(solutionFor(request.principal, solutionId), filters, limit, cursor));
+});

@@ -1,0 +1,53 @@
+import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { insertRun, transitionRun, type RunRecord } from '#shared/store/runs.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const run = { id: 'run_01ARZ3NDEKTSV4RRFFQ69G5FAV', streamId: 'stm_01ARZ3NDEKTSV4RRFFQ69G5FAV' };
+const cancelled = (...codes: string[]) =>
+  Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: codes.map((Code) => ({ Code })) });
+
+describe('run transitions', () => {
+  beforeEach(() => {
+    ddbMock.reset();
+    process.env.TABLE_NAME = 'sluice-test';
+  });
+
+  it('writes a caller transition as one update conditioned on the table’s from-states', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    expect(await transitionRun(run, 'pause')).toBe(true);
+    const input = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe('attribute_exists(PK) AND #status IN (:from0) AND #desired IN (:want0)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'running', ':want0': 'running' });
+    expect(Object.values(input.ExpressionAttributeValues!)).toContain('paused');
+  });
+
+  it('answers false when the run is no longer in a from-state', async () => {
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('no'), { name: 'ConditionalCheckFailedException' }));
+    expect(await transitionRun(run, 'resume')).toBe(false);
+  });
+
+  it('mirrors the observed status on the stream in the same transaction, guarded by the slot holding this run', async () => {
+    ddbMock.on(TransactWriteCommand).resolves({});
+    expect(await transitionRun(run, 'park', { set: { taskToken: 't' }, streamActiveRun: { id: run.id, status: 'paused' } })).toBe(true);
+    const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(items).toHaveLength(2);
+    expect(items[1].Update!.ConditionExpression).toBe('activeRun.id = :runId');
+    expect(items[1].Update!.ExpressionAttributeValues).toEqual({ ':mirror': { id: run.id, status: 'paused' }, ':runId': run.id });
+  });
+});
+
+describe('insertRun', () => {
+  beforeEach(() => {
+    ddbMock.reset();
+    process.env.TABLE_NAME = 'sluice-test';
+  });
+
+  it('claims the stream’s single active-run slot with the run, and reports a busy stream', async () => {
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
+    expect(await insertRun({ ...run, status: 'running' } as RunRecord)).toEqual({ ok: false, reason: 'busy' });
+    const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(items[1].Update!.ConditionExpression).toBe('attribute_exists(PK) AND (attribute_not_exists(activeRun) OR activeRun = :null)');
+  });
+});
