@@ -145,9 +145,9 @@ describe.concurrent('group runs', () => {
     expect(stopped.status, stopped.text).toBe(200);
     expect(stopped.body).toMatchObject({ id: started.id, status: 'stopped', position: 1, completedStreams: [first.id], currentRunId: secondRunId });
     const secondRun = await (async () => {
-      for (;;) {
+      for (let i = 0; ; i++) {
         const r = (await api('GET', `/v1/runs/${secondRunId}`, { key })).body;
-        if (r.status !== 'running') return r;
+        if (r.status !== 'running' || i > 200) return r;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -194,7 +194,7 @@ describe.concurrent('group runs', () => {
 
   it('two concurrent starts: one 201, one 409; while running, deleting a member stream or the group is 409', async () => {
     const { key } = await newTenant();
-    const slow = await usageStream(key, 200, { bundle: 10, description: '[test:bundle-delay-ms=30]' });
+    const slow = await usageStream(key, 300, { bundle: 10, description: '[test:bundle-delay-ms=30]' });
     const other = await usageStream(key, 10);
     const group = await createGroup(key, [slow.id, other.id]);
 
@@ -215,6 +215,20 @@ describe.concurrent('group runs', () => {
     expect((await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items.map((r: any) => r.id)).toEqual([winner.id]);
     // Once stopped (and the stream run ended), the stream may go.
     await waitForGroupRun(key, winner.id, (r) => r.status === 'stopped');
+  });
+
+  it('stops the group run when its stream run is stopped directly, keeping the checkpoint before that stream', async () => {
+    const { key } = await newTenant();
+    const slow = await usageStream(key, 200, { bundle: 10, description: '[test:bundle-delay-ms=30]' });
+    const next = await usageStream(key, 10);
+    const group = await createGroup(key, [slow.id, next.id]);
+    const started = await startGroup(key, group.id);
+    const running = await waitForGroupRun(key, started.id, (r) => r.currentRunId !== null);
+    expect((await api('POST', `/v1/runs/${running.currentRunId}/stop`, { key })).status).toBe(200);
+    const stopped = await waitForGroupRun(key, started.id, groupEnded);
+    expect(stopped).toMatchObject({ status: 'stopped', position: 0, completedStreams: [], error: null });
+    expect(await runsOf(key, next.id)).toEqual([]);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
   });
 
   it('answers 409 to stop and resume of a group that never ran, and 404 for another solution', async () => {
