@@ -19,7 +19,7 @@ export interface Route {
   /** false: no API key needed (health checks, the OpenAPI document). */
   auth?: false;
   /** Extra grants the handler needs beyond table and bucket access. */
-  needs?: ('sfn' | 'scheduler')[];
+  needs?: ('sfn' | 'scheduler' | 'secrets')[];
 }
 
 const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
@@ -27,6 +27,16 @@ const v1 = (method: Method, path: string, handler: string, scopes: Scope[], extr
   path: `/v1${path}`,
   handler: `v1/${handler}`,
   face: 'native',
+  scopes,
+  ...extra,
+});
+
+/** DBConvert Streams face (seed 003): `/api/v1/...`, handlers under functions/dbconvert/. */
+const dbc = (method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route => ({
+  method,
+  path: `/api/v1${path}`,
+  handler: `dbconvert/${handler}`,
+  face: 'dbconvert',
   scopes,
   ...extra,
 });
@@ -46,7 +56,7 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}', 'streams-get', ['streams:read']),
   v1('PUT', '/streams/{id}', 'streams-put', ['streams:write']),
   v1('PATCH', '/streams/{id}', 'streams-patch', ['streams:write']),
-  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write']),
+  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler'] }),
 
   // --- versions, export/import, deploy (issue 3) ---
   v1('GET', '/streams/{id}/versions', 'versions-list', ['streams:read']),
@@ -54,8 +64,8 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}/versions/{a}/diff/{b}', 'versions-diff', ['streams:read']),
   v1('GET', '/streams/{id}/export', 'streams-export', ['streams:read']),
   v1('POST', '/streams/import', 'streams-import', ['streams:write']),
-  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write']),
-  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write']),
+  v1('POST', '/streams/{id}/deploy', 'streams-deploy', ['runs:write'], { needs: ['scheduler'] }),
+  v1('POST', '/streams/{id}/undeploy', 'streams-undeploy', ['runs:write'], { needs: ['scheduler'] }),
 
   // --- packets, sessions, metadata (issue 4) ---
   v1('POST', '/streams/{id}/packets', 'packets-append', ['data:write']),
@@ -112,6 +122,12 @@ export const routes: Route[] = [
   v1('GET', '/group-runs/{id}', 'group-runs-get', ['streams:read']),
 
   // --- connections (issue 8) ---
+  v1('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),
+  v1('GET', '/connections', 'connections-list', ['streams:read']),
+  v1('GET', '/connections/{id}', 'connections-get', ['streams:read']),
+  v1('PUT', '/connections/{id}', 'connections-put', ['streams:write'], { needs: ['secrets'] }),
+  v1('DELETE', '/connections/{id}', 'connections-delete', ['streams:write'], { needs: ['secrets'] }),
+  v1('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
 
   // --- MODE SDS face (issue 4) ---
   sds('GET', '', 'streams-list', ['streams:read']),
@@ -125,11 +141,11 @@ export const routes: Route[] = [
   sds('GET', '/{streamName}/data', 'data', ['data:read']),
 
   // --- Domo face (issue 5) ---
-  domo('POST', '', 'streams-create', ['streams:write']),
+  domo('POST', '', 'streams-create', ['streams:write'], { needs: ['scheduler'] }),
   domo('GET', '/search', 'streams-search', ['streams:read']),
   domo('GET', '/{id}', 'streams-get', ['streams:read']),
   domo('PUT', '/{id}', 'streams-update', ['streams:write']),
-  domo('DELETE', '/{id}', 'streams-delete', ['streams:write']),
+  domo('DELETE', '/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler'] }),
   domo('POST', '/{id}/executions', 'executions-create', ['data:write']),
   domo('GET', '/{id}/executions', 'executions-list', ['data:read']),
   domo('GET', '/{id}/executions/{executionId}', 'executions-get', ['data:read']),
@@ -140,6 +156,26 @@ export const routes: Route[] = [
   domo('PUT', '/{id}/data/{dataId}/{action}', 'data-finalize', ['data:write']),
 
   // --- DBConvert face (issue 8) ---
+  dbc('GET', '/health', 'health', [], { auth: false }),
+  dbc('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),
+  dbc('GET', '/connections', 'connections-list', ['streams:read']),
+  dbc('POST', '/connections/test', 'connections-test', ['streams:read']),
+  dbc('GET', '/connections/{id}', 'connections-get', ['streams:read']),
+  dbc('PUT', '/connections/{id}', 'connections-put', ['streams:write'], { needs: ['secrets'] }),
+  dbc('DELETE', '/connections/{id}', 'connections-delete', ['streams:write'], { needs: ['secrets'] }),
+  dbc('POST', '/connections/{id}/ping', 'connections-ping', ['streams:read'], { needs: ['secrets'] }),
+  dbc('GET', '/stream-configs', 'configs-list', ['streams:read']),
+  dbc('POST', '/stream-configs', 'configs-create', ['streams:write']),
+  dbc('GET', '/stream-configs/{id}', 'configs-get', ['streams:read']),
+  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write'], { needs: ['scheduler'] }),
+  dbc('PUT', '/stream-configs/{id}/clone', 'configs-clone', ['streams:write']),
+  dbc('POST', '/stream-configs/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  dbc('GET', '/streams', 'streams-list', ['streams:read']),
+  dbc('POST', '/streams/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/pause', 'streams-pause', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/resume', 'streams-resume', ['runs:write'], { needs: ['sfn'] }),
+  dbc('POST', '/streams/{id}/stop', 'streams-stop', ['runs:write'], { needs: ['sfn'] }),
+  dbc('GET', '/streams/{id}/stats', 'streams-stats', ['streams:read']),
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
@@ -151,8 +187,8 @@ export function routeByKey(key: string): Route | undefined {
 }
 
 /** A row of the Domo Streams face (seed 001) under /api/data/v1/streams (hoisted, used above). */
-function domo(method: Method, path: string, handler: string, scopes: Scope[]): Route {
-  return { method, path: `/api/data/v1/streams${path}`, handler: `domo/${handler}`, face: 'domo', scopes };
+function domo(method: Method, path: string, handler: string, scopes: Scope[], extra: Partial<Route> = {}): Route {
+  return { method, path: `/api/data/v1/streams${path}`, handler: `domo/${handler}`, face: 'domo', scopes, ...extra };
 }
 
 /** A MODE SDS face row under `/homes/{homeId}/smartModules/{moduleId}/streams` (hoisted for the table above). */

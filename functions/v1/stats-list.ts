@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpHandler } from '#shared/http/handler.ts';
 import { pageQuery } from '#shared/http/query.ts';
 import { ok } from '#shared/http/reply.ts';

@@ -1,10 +1,14 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export type AccessMode = 'read' | 'write';
-export type Need = 'sfn' | 'scheduler';
+export type Need = 'sfn' | 'scheduler' | 'secrets';
+
+/** Connection secrets live under this name prefix (shared/secrets/client.ts, SECRETS_PREFIX). */
+export const SECRETS_PREFIX = 'sluice';
 
 /** Prefix of the cached download bundles (DESIGN.md: S3 layout); also the lifecycle rule's. */
 export const BUNDLE_CACHE_KEYS = 'solutions/*/streams/*/bundles/*';
@@ -74,6 +78,22 @@ export function bindScheduler(grantee: iam.IGrantable, orchestration: Orchestrat
   );
 }
 
+/** Connection passwords: only the functions that need them may read or write Sluice's secrets. */
+export function bindSecrets(role: iam.Role): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+      ],
+      resources: [Stack.of(role).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRETS_PREFIX}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }),
+  );
+}
+
 export interface AccessProfileProps {
   table: dynamodb.ITable;
   bucket: s3.IBucket;
@@ -104,6 +124,7 @@ export class AccessProfile extends Construct {
     bindBucket(this.role, props.bucket, props.mode);
     if (props.needs.includes('sfn')) bindStateMachines(this.role, props.orchestration);
     if (props.needs.includes('scheduler')) bindScheduler(this.role, props.orchestration);
+    if (props.needs.includes('secrets')) bindSecrets(this.role);
   }
 }
 

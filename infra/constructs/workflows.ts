@@ -83,7 +83,8 @@ export class Workflows extends Construct {
       if (!fn) {
         fn = new SluiceFunction(this, idOf(handler), {
           handler,
-          role: profiles.roleFor('write', ['sfn']),
+          // Table sources and sinks read connection passwords.
+          role: profiles.roleFor('write', ['secrets', 'sfn']),
           environment: { ...props.environment, ...this.environment },
           bundle: props.bundle,
           timeout,
@@ -102,6 +103,8 @@ export class Workflows extends Construct {
         definitionSubstitutions: Object.fromEntries(tasks.map(([substitution, fn]) => [substitution, fn.function.functionArn])),
       });
       for (const [, fn] of tasks) fn.function.grantInvoke(machine);
+      // Continue-as-new: a long run starts its next execution on its own state machine.
+      machine.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArns[i]] }));
       this.stateMachines.push(machine);
     });
 

@@ -8,6 +8,7 @@ import { startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './s3.ts';
 import { startScheduler } from './scheduler.ts';
+import { startSecretsManager } from './secretsmanager.ts';
 import { stateMachineArn, startStepFunctions } from './stepfunctions.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -39,7 +40,7 @@ export interface LocalRuntime {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
-  const [dynamoPort, s3Port, sfnPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [dynamoPort, s3Port, sfnPort, schedulerPort, secretsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => undefined);
@@ -59,6 +60,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${sfnPort}`,
       AWS_ENDPOINT_URL_SCHEDULER: `http://127.0.0.1:${schedulerPort}`,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${secretsPort}`,
+      SECRETS_PREFIX: 'sluice',
       SLUICE_S3_FORCE_PATH_STYLE: 'true',
       TABLE_NAME: 'sluice',
       BUCKET_NAME: bucket,
@@ -89,6 +92,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       fire: (_target, event) => gateway.invoke('events/scheduled-run', event),
     });
     stops.push(scheduler.stop);
+    // Connection passwords (shared/secrets); kept in memory only when DynamoDB is.
+    const secrets = await startSecretsManager({ port: secretsPort, stateFile: options.inMemory ? undefined : resolve(dataDir, 'secrets.json') });
+    stops.push(secrets.stop);
 
     // Loaded only now: SDK clients must see the endpoints set above.
     const { ensureBucket, ensureDefaults, ensureTable } = await import('./bootstrap.ts');

@@ -8,6 +8,8 @@ import { datasetSink } from './sinks/dataset.ts';
 import { packetSink } from './sinks/packet-sink.ts';
 import { datasetSource } from './sources/dataset-source.ts';
 import { httpCollector, type PacketPort } from './sources/http-collector.ts';
+// table-source, table-sink, s3-source (issue 8) register themselves.
+import './nodes/register.ts';
 
 /**
  * The built-in node implementations, registered once per Lambda: the packet

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSource } from '../model/definition.ts';
 import { conflict, invalid } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';

@@ -1,0 +1,91 @@
+import { s3, bucketName } from '../../blobs/client.ts';
+import { s3ClientFor } from '../../connections/drivers.ts';
+import { connectionParamsById } from '../../services/connections.ts';
+import { getRunRecord } from '../../store/runs.ts';
+import { RunConfigurationError } from '../errors.ts';
+import { registerSink, registerSource } from '../registry.ts';
+import type { NodeContext } from '../types.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../../store/client.ts';
+import { isConditionFailure } from '../../store/errors.ts';
+import { createMysqlCdcSource, type BinlogPosition } from './mysql-cdc.ts';
+import { createPgCdcSource, slotName } from './pg-cdc.ts';
+import { createS3Source } from './s3-source.ts';
+import { createTableSink, type TableSinkConfig } from './table-sink.ts';
+import { createTableSource, tableSpecs, type TableSourceConfig } from './table-source.ts';
+
+/**
+ * The database and S3 nodes, registered with the engine's registry
+ * (imported once from shared/engine/nodes.ts). Connections are loaded with
+ * their secret from Secrets Manager when the pipeline is built.
+ */
+const params = async (context: NodeContext, connectionId: unknown) => {
+  try {
+    return await connectionParamsById(context.stream.solutionId, String(connectionId));
+  } catch (error) {
+    throw new RunConfigurationError(`node ${context.node.id}: ${(error as Error).message}`);
+  }
+};
+
+registerSource('table-source', async (context) => {
+  const config = context.node.config as unknown as TableSourceConfig & { connectionId: string };
+  const connection = await params(context, config.connectionId);
+  if (context.mode === 'continuous') {
+    if (connection.type === 'postgresql') {
+      return createPgCdcSource(connection, { slot: slotName(context.stream.id, context.node.id), tables: tableSpecs(config) });
+    }
+    if (connection.type === 'mysql') {
+      // The binlog position of the stream's first CDC read, kept in the stream's partition (goes with the stream).
+      const key = { PK: `STM#${context.stream.id}`, SK: `CDC#${context.node.id}` };
+      const anchor = {
+        async claim(position: BinlogPosition): Promise<BinlogPosition> {
+          try {
+            await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...key, type: 'cdc-anchor', position }, ConditionExpression: 'attribute_not_exists(PK)' }));
+            return position;
+          } catch (error) {
+            if (!isConditionFailure(error)) throw error;
+            const stored = await ddb.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
+            return stored.Item!.position as BinlogPosition;
+          }
+        },
+      };
+      return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor });
+    }
+    throw new RunConfigurationError(`node ${context.node.id}: a ${connection.type} connection cannot be read continuously`);
+  }
+  if (connection.type === 's3') throw new RunConfigurationError(`node ${context.node.id}: connection ${config.connectionId} is an s3 connection; use an s3-source`);
+  return createTableSource(connection, config);
+});
+
+registerSink('table-sink', async (context) => {
+  const config = context.node.config as unknown as TableSinkConfig & { connectionId: string };
+  const connection = await params(context, config.connectionId);
+  // createStructure needs the upstream table-source's schema: found through the run's frozen definition.
+  const describeSource = async (table: string) => {
+    const run = await getRunRecord(context.runId);
+    const upstream = run?.definition.edges
+      .filter((e) => e.to === context.node.id)
+      .map((e) => run.definition.nodes.find((n) => n.id === e.from))
+      .find((n) => n?.type === 'table-source');
+    if (!upstream) throw new Error(`target table ${table} does not exist and no table-source feeds ${context.node.id} to copy its structure from`);
+    const source = createTableSource(await params(context, upstream.config.connectionId), upstream.config as unknown as TableSourceConfig);
+    try {
+      return await source.describe(table);
+    } finally {
+      await source.close?.();
+    }
+  };
+  return createTableSink(connection, config, { describeSource });
+});
+
+registerSource('s3-source', async (context) => {
+  const config = context.node.config as { connectionId?: string; bucket?: string; prefix: string; format: 'ndjson' | 'csv' };
+  if (config.connectionId) {
+    const connection = await params(context, config.connectionId);
+    if (connection.type !== 's3') throw new RunConfigurationError(`node ${context.node.id}: connection ${config.connectionId} is not an s3 connection`);
+    return createS3Source({ client: s3ClientFor(connection), bucket: config.bucket ?? connection.database, prefix: config.prefix, format: config.format });
+  }
+  // The Sluice bucket: only under the stream's own solution prefix.
+  const prefix = `solutions/${context.stream.solutionId}/${config.prefix.replace(/^\/+/, '')}`;
+  return createS3Source({ client: s3, bucket: bucketName(), prefix, format: config.format });
+});

@@ -1,0 +1,212 @@
+import * as z from 'zod';
+import { conflict, invalid, notFound, preconditionFailed } from '../model/errors.ts';
+import { newId } from '../model/ids.ts';
+import { isAdmin, type Principal } from '../model/principal.ts';
+import type { Page } from '../store/pagination.ts';
+import { queryAll } from '../store/query.ts';
+import { streamsPartition, toStreamRecord } from '../store/streams.ts';
+import {
+  getConnectionRecord,
+  insertConnection,
+  listConnectionRecords,
+  removeConnection,
+  replaceConnection,
+  type ConnectionRecord,
+} from '../store/connections.ts';
+import { deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
+import { DEFAULT_PORT, ping, type ConnectionParams, type PingResult } from '../connections/drivers.ts';
+
+/** `postgresql|mysql|s3` in any casing; `postgres` and `mariadb` are accepted as aliases. */
+export const connectionType = z
+  .string()
+  .trim()
+  .transform((t) => t.toLowerCase())
+  .transform((t) => (t === 'postgres' ? 'postgresql' : t === 'mariadb' ? 'mysql' : t))
+  .pipe(z.enum(['postgresql', 'mysql', 's3'], { message: 'type must be postgresql, mysql or s3' }));
+
+const ssl = z.union([
+  z.boolean(),
+  z.strictObject({ rejectUnauthorized: z.boolean().optional(), ca: z.string().max(16_384).optional() }),
+]);
+
+export const connectionInput = z.object({
+  name: z.string().trim().min(1, 'name is required').max(128),
+  type: connectionType,
+  host: z.string().trim().max(255).default(''),
+  port: z.coerce.number().int().min(1).max(65_535).optional(),
+  database: z.string().trim().max(255).default(''),
+  username: z.string().max(255).default(''),
+  /** Write-only. */
+  password: z.string().max(4096).optional(),
+  ssl: ssl.default(false),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+export type ConnectionInput = z.output<typeof connectionInput>;
+
+function checkInput(input: ConnectionInput): void {
+  if (input.type !== 's3') {
+    const missing = (['host', 'database', 'username'] as const).filter((f) => !input[f]);
+    if (missing.length > 0) {
+      throw invalid(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required for a ${input.type} connection`, missing.map((path) => ({ path, message: 'required' })));
+    }
+  } else if (!input.database) {
+    throw invalid('database (the bucket name) is required for an s3 connection', [{ path: 'database', message: 'required' }]);
+  }
+}
+
+/** The public connection object: never the password or its secret reference. */
+export function connectionJson(connection: ConnectionRecord) {
+  return {
+    id: connection.id,
+    name: connection.name,
+    type: connection.type,
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    username: connection.username,
+    ssl: connection.ssl,
+    options: connection.options,
+    hasPassword: connection.secretRef !== null,
+    revision: connection.revision,
+    createdAt: connection.createdAt,
+    updatedAt: connection.updatedAt,
+  };
+}
+
+export async function getConnection(principal: Principal, id: string): Promise<ConnectionRecord> {
+  const connection = await getConnectionRecord(id);
+  if (!connection || (connection.solutionId !== principal.solutionId && !isAdmin(principal))) throw notFound(`connection ${id}`);
+  return connection;
+}
+
+export async function createConnection(
+  principal: Principal,
+  input: ConnectionInput,
+  options: { faces?: Record<string, unknown> } = {},
+): Promise<ConnectionRecord> {
+  checkInput(input);
+  const id = newId('connection');
+  const now = new Date().toISOString();
+  const solutionId = principal.solutionId;
+  // The secret first: a connection item never points at a secret that does not exist.
+  const secretRef = input.password !== undefined ? await putConnectionSecret(solutionId, id, { password: input.password }) : null;
+  const connection: ConnectionRecord = {
+    id,
+    solutionId,
+    name: input.name,
+    type: input.type,
+    host: input.host,
+    port: input.port ?? DEFAULT_PORT[input.type],
+    database: input.database,
+    username: input.username,
+    ssl: input.ssl,
+    options: input.options,
+    secretRef,
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+    faces: options.faces,
+  };
+  try {
+    await insertConnection(connection);
+  } catch (error) {
+    if (secretRef) await deleteConnectionSecret(secretRef).catch(() => undefined);
+    throw error;
+  }
+  return connection;
+}
+
+export async function listConnections(solutionId: string, limit: number, cursor?: string): Promise<Page<ConnectionRecord>> {
+  return listConnectionRecords(solutionId, limit, cursor);
+}
+
+/**
+ * Replaces a connection's settings. A missing password keeps the stored one;
+ * `password: ""` is a password like any other. If-Match is honoured.
+ */
+export async function updateConnection(
+  principal: Principal,
+  id: string,
+  input: ConnectionInput,
+  expectedRevision?: number,
+  options: { faces?: Record<string, unknown> } = {},
+): Promise<ConnectionRecord> {
+  checkInput(input);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getConnection(principal, id);
+    if (expectedRevision !== undefined && current.revision !== expectedRevision) {
+      throw preconditionFailed(`connection ${id} is at revision ${current.revision}, not ${expectedRevision}`);
+    }
+    const secretRef =
+      input.password !== undefined ? await putConnectionSecret(current.solutionId, id, { password: input.password }) : current.secretRef;
+    const next: ConnectionRecord = {
+      ...current,
+      name: input.name,
+      type: input.type,
+      host: input.host,
+      port: input.port ?? DEFAULT_PORT[input.type],
+      database: input.database,
+      username: input.username,
+      ssl: input.ssl,
+      options: input.options,
+      secretRef,
+      revision: current.revision + 1,
+      updatedAt: new Date().toISOString(),
+      faces: options.faces ?? current.faces,
+    };
+    if (await replaceConnection(next, current.revision)) return next;
+    if (expectedRevision !== undefined) throw preconditionFailed(`connection ${id} changed meanwhile; read it again`);
+  }
+  throw conflict(`connection ${id} is being changed by others; try again`);
+}
+
+/** Streams of the solution whose definition has a node with this connectionId (a scan of the solution's streams). */
+export async function streamsUsingConnection(solutionId: string, connectionId: string): Promise<string[]> {
+  const items = await queryAll(streamsPartition(solutionId), undefined, 'GSI1');
+  return items
+    .map(toStreamRecord)
+    .filter((stream) => stream.definition?.nodes?.some((node) => (node.config as { connectionId?: unknown })?.connectionId === connectionId))
+    .map((stream) => stream.id);
+}
+
+export async function deleteConnection(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
+  const connection = await getConnection(principal, id);
+  if (expectedRevision !== undefined && connection.revision !== expectedRevision) {
+    throw preconditionFailed(`connection ${id} is at revision ${connection.revision}, not ${expectedRevision}`);
+  }
+  const users = await streamsUsingConnection(connection.solutionId, id);
+  if (users.length > 0) throw conflict(`connection ${id} is used by stream${users.length > 1 ? 's' : ''} ${users.join(', ')}; change or delete them first`);
+  if (!(await removeConnection(id, connection.revision))) throw preconditionFailed(`connection ${id} changed meanwhile; read it again`);
+  if (connection.secretRef) await deleteConnectionSecret(connection.secretRef);
+}
+
+/** The parameters drivers need, with the password read from Secrets Manager (engine and ping only). */
+export async function connectionParams(connection: ConnectionRecord): Promise<ConnectionParams> {
+  const secret = connection.secretRef ? await getConnectionSecret(connection.secretRef) : undefined;
+  return {
+    type: connection.type,
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    username: connection.username,
+    password: secret?.password,
+    ssl: connection.ssl,
+    options: connection.options,
+  };
+}
+
+/** Loads a connection by id for the engine (no principal: the run already passed tenancy checks). */
+export async function connectionParamsById(solutionId: string, id: string): Promise<ConnectionParams> {
+  const connection = await getConnectionRecord(id);
+  if (!connection || connection.solutionId !== solutionId) throw invalid(`connection ${id} does not exist`);
+  return connectionParams(connection);
+}
+
+export async function pingConnection(principal: Principal, id: string): Promise<PingResult> {
+  return ping(await connectionParams(await getConnection(principal, id)));
+}
+
+export async function testConnection(input: ConnectionInput): Promise<PingResult> {
+  checkInput(input);
+  return ping({ ...input, port: input.port ?? DEFAULT_PORT[input.type] });
+}

@@ -1,0 +1,288 @@
+import * as z from 'zod';
+import { invalid, notFound, conflict } from '../model/errors.ts';
+import type { Principal } from '../model/principal.ts';
+import type { Definition } from '../model/definition.ts';
+import { getConnectionRecord } from '../store/connections.ts';
+import type { StreamRecord } from '../store/streams.ts';
+import { getRunRecord, listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
+import { createStream, getStream, listStreams, streamInput } from './streams.ts';
+import { getRun, startRun } from './runs.ts';
+import { connectionParamsById } from './connections.ts';
+import { createPgCdcSource, slotName } from '../engine/nodes/pg-cdc.ts';
+import { logger } from '../http/logger.ts';
+
+/**
+ * The DBConvert Streams face over the core (seed 003): a stream
+ * configuration `config_<ulid>` IS the Sluice stream `stm_<ulid>` (namespace
+ * `dbconvert`) whose definition is table-source → table-sink; a started stream
+ * `stream_<ulid>` IS the run `run_<ulid>`. What the definition cannot hold (the
+ * mode as sent, `created`, `limits` as sent, whether truncateTarget was given)
+ * is kept in the stream's `faces.dbconvert`.
+ */
+export const DBCONVERT_NAMESPACE = 'dbconvert';
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const alias = (id: string, from: string, to: string) => {
+  const prefix = `${from}_`;
+  return id.startsWith(prefix) && ULID.test(id.slice(prefix.length)) ? `${to}_${id.slice(prefix.length)}` : undefined;
+};
+export const configIdOf = (streamId: string) => `config_${streamId.slice(4)}`;
+export const streamIdOfRun = (runId: string) => `stream_${runId.slice(4)}`;
+
+const table = z.strictObject({
+  name: z.string().trim().min(1, 'a table needs a name'),
+  query: z.string().trim().min(1).optional(),
+  operations: z.array(z.enum(['insert', 'update', 'delete'])).optional(),
+});
+
+export const configInput = z.object({
+  name: z.string().trim().min(1, 'name is required').max(128),
+  source: z.string().min(1, 'source is required'),
+  target: z.string().min(1, 'target is required'),
+  mode: z
+    .string()
+    .transform((m) => m.trim().toLowerCase())
+    .pipe(z.enum(['convert', 'load', 'cdc'], { message: 'mode must be convert, load or cdc' })),
+  tables: z.array(table).min(1, 'tables needs at least one table'),
+  dataBundleSize: z.number().int().min(1).max(10_000).default(500),
+  reportingIntervals: z
+    .object({ source: z.number().int().min(1).default(3), target: z.number().int().min(1).default(3) })
+    .default({ source: 3, target: 3 }),
+  limits: z
+    .object({ numberOfEvents: z.number().int().min(0).optional(), elapsedTime: z.number().int().min(0).optional() })
+    .default({}),
+  createStructure: z.boolean().default(true),
+  truncateTarget: z.boolean().optional(),
+});
+export type ConfigInput = z.output<typeof configInput>;
+
+interface DbconvertFace {
+  mode: 'convert' | 'load' | 'cdc';
+  created: number;
+  limits: { numberOfEvents?: number; elapsedTime?: number };
+  truncateTargetGiven: boolean;
+}
+
+async function checkConnection(principal: Principal, field: 'source' | 'target', id: string) {
+  const connection = await getConnectionRecord(id);
+  if (!connection || connection.solutionId !== principal.solutionId) throw invalid(`${field} connection ${id} does not exist`);
+  if (connection.type === 's3') throw invalid(`${field} connection ${id} is an s3 connection; stream configurations need a database`);
+}
+
+function definitionOf(input: ConfigInput): Definition {
+  return {
+    mode: input.mode === 'cdc' ? 'continuous' : 'batch',
+    nodes: [
+      { id: 'source', type: 'table-source', config: { connectionId: input.source, tables: input.tables } },
+      {
+        id: 'target',
+        type: 'table-sink',
+        config: { connectionId: input.target, createStructure: input.createStructure, truncateTarget: input.truncateTarget ?? false },
+      },
+    ],
+    edges: [{ from: 'source', to: 'target' }],
+    nodeGroups: [],
+    settings: {
+      dataBundleSize: input.dataBundleSize,
+      reportingIntervals: input.reportingIntervals,
+      limits: { numberOfEvents: input.limits.numberOfEvents ?? 0, elapsedTime: input.limits.elapsedTime ?? 0 },
+    },
+  } as Definition;
+}
+
+/** The seed's configuration object, from the stream. */
+export function configJson(stream: StreamRecord) {
+  const face = stream.faces?.dbconvert as DbconvertFace;
+  const source = stream.definition.nodes.find((n) => n.type === 'table-source');
+  const sink = stream.definition.nodes.find((n) => n.type === 'table-sink');
+  return {
+    id: configIdOf(stream.id),
+    name: stream.name,
+    source: source?.config.connectionId,
+    target: sink?.config.connectionId,
+    mode: face.mode,
+    created: face.created,
+    dataBundleSize: stream.definition.settings.dataBundleSize,
+    limits: face.limits,
+    reportingIntervals: stream.definition.settings.reportingIntervals,
+    tables: source?.config.tables ?? [],
+    createStructure: sink?.config.createStructure ?? true,
+    ...(face.truncateTargetGiven ? { truncateTarget: sink?.config.truncateTarget ?? false } : {}),
+  };
+}
+
+export async function createConfig(principal: Principal, input: ConfigInput): Promise<StreamRecord> {
+  await checkConnection(principal, 'source', input.source);
+  await checkConnection(principal, 'target', input.target);
+  const face: DbconvertFace = {
+    mode: input.mode,
+    created: Math.floor(Date.now() / 1000),
+    limits: input.limits,
+    truncateTargetGiven: input.truncateTarget !== undefined,
+  };
+  return createStream(
+    principal,
+    streamInput.parse({ name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }),
+    { faces: { dbconvert: face } },
+  );
+}
+
+export async function getConfig(principal: Principal, configId: string): Promise<StreamRecord> {
+  const streamId = alias(configId, 'config', 'stm');
+  if (!streamId) throw notFound(`stream configuration ${configId}`);
+  const stream = await getStream(principal, streamId).catch(() => undefined);
+  if (!stream?.faces?.dbconvert) throw notFound(`stream configuration ${configId}`);
+  return stream;
+}
+
+export async function listConfigs(principal: Principal): Promise<StreamRecord[]> {
+  const all: StreamRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listStreams(principal.solutionId, { namespace: DBCONVERT_NAMESPACE }, 500, cursor);
+    all.push(...page.items.filter((s) => s.faces?.dbconvert));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+}
+
+/** A copy with a new id and the same settings, named `<name>_clone` (`_clone2`, ... if taken). */
+export async function cloneConfig(principal: Principal, configId: string): Promise<StreamRecord> {
+  const original = await getConfig(principal, configId);
+  const face = original.faces!.dbconvert as DbconvertFace;
+  for (let n = 1; n <= 50; n++) {
+    const name = `${original.name}_clone${n > 1 ? n : ''}`;
+    try {
+      return await createStream(
+        principal,
+        streamInput.parse({ name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }),
+        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } } },
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'conflict') throw error;
+    }
+  }
+  throw conflict(`too many clones of ${original.name}; rename some`);
+}
+
+/**
+ * Starts a stream from a configuration. A convert (load) start copies the
+ * tables from the beginning: the stream's offsets are reset first (409 if a
+ * run is active); a cdc start continues from the replication position the
+ * previous run committed.
+ */
+export async function startConfig(principal: Principal, configId: string): Promise<RunRecord> {
+  const stream = await getConfig(principal, configId);
+  if (stream.activeRun) throw conflict(`stream configuration ${configId} is already running as ${streamIdOfRun(stream.activeRun.id)}`);
+  if (stream.definition.mode === 'batch' && !(await resetStreamOffsets(stream.id, {}))) {
+    throw conflict(`stream configuration ${configId} is already running`);
+  }
+  return startRun(principal, stream.id);
+}
+
+export async function getStartedStream(principal: Principal, streamId: string): Promise<RunRecord> {
+  const runId = alias(streamId, 'stream', 'run');
+  if (!runId) throw notFound(`stream ${streamId}`);
+  return getRun(principal, runId);
+}
+
+/**
+ * After a cdc configuration is deleted: drop its PostgreSQL replication slot so the
+ * server stops keeping WAL for it. Best effort (the source may be unreachable); a
+ * failure is logged with the slot's name for an operator to drop it.
+ */
+export async function releaseCdcState(stream: StreamRecord): Promise<void> {
+  if (stream.definition.mode !== 'continuous') return;
+  for (const node of stream.definition.nodes.filter((n) => n.type === 'table-source')) {
+    const slot = slotName(stream.id, node.id);
+    try {
+      const params = await connectionParamsById(stream.solutionId, String(node.config.connectionId));
+      if (params.type !== 'postgresql') continue;
+      const source = createPgCdcSource(params, { slot, tables: [] });
+      try {
+        await source.dropSlot();
+      } finally {
+        await source.close?.();
+      }
+    } catch (error) {
+      logger.warn('could not drop the replication slot of a deleted stream', { streamId: stream.id, slot, reason: (error as Error).message });
+    }
+  }
+}
+
+export const runIdOf = (streamId: string) => alias(streamId, 'stream', 'run');
+
+export const unix = (iso: string | null | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : null);
+
+/** `PT1H2M3.5S` */
+export function isoDuration(ms: number): string {
+  const total = Math.max(0, ms) / 1000;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = Math.round((total % 60) * 1000) / 1000;
+  return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s || (!h && !m) ? `${s}S` : ''}`;
+}
+
+/** The seed's stats `{streamID, source, target}` plus `configID` and `nodes`. */
+export function statsJson(run: RunRecord) {
+  const end = run.endedAt ? Date.parse(run.endedAt) : Date.now();
+  const elapsedMs = end - Date.parse(run.startedAt);
+  const status = run.status.toUpperCase();
+  const nodeStat = (nodeId: string, side: 'source' | 'target') => {
+    const stat = run.stats.find((s) => s.nodeId === nodeId);
+    const counter = side === 'source' ? (stat?.out ?? 0) : (stat?.out ?? 0);
+    const size = side === 'source' ? (stat?.bytesIn ?? 0) : (stat?.bytesOut ?? 0);
+    return {
+      counter,
+      failedCounter: stat?.failed ?? 0,
+      prevDataSize: size,
+      sumDataSize: size,
+      reportingInterval: run.definition.settings.reportingIntervals[side],
+      start: run.startedAt.replace(/\.\d+Z$/, 'Z'),
+      duration: isoDuration(elapsedMs),
+      avgRate: elapsedMs > 0 ? Math.round((counter / (elapsedMs / 1000)) * 100) / 100 : 0,
+      status,
+    };
+  };
+  const sourceId = run.definition.nodes.find((n) => n.type === 'table-source')?.id ?? 'source';
+  const targetId = run.definition.nodes.find((n) => n.type === 'table-sink')?.id ?? 'target';
+  return {
+    streamID: streamIdOfRun(run.id),
+    configID: configIdOf(run.streamId),
+    source: nodeStat(sourceId, 'source'),
+    target: nodeStat(targetId, 'target'),
+    nodes: run.definition.nodes.map((n) => ({
+      id: n.id,
+      type: n.type === 'table-source' ? 'source' : n.type === 'table-sink' ? 'target' : n.type,
+      stat: nodeStat(n.id, n.type === 'table-sink' ? 'target' : 'source'),
+    })),
+    ...(run.error ? { error: run.error.message } : {}),
+  };
+}
+
+export function startedJson(run: RunRecord) {
+  return {
+    id: streamIdOfRun(run.id),
+    configID: configIdOf(run.streamId),
+    status: run.status.toUpperCase(),
+    started: unix(run.startedAt),
+    ...(run.endedAt ? { ended: unix(run.endedAt) } : {}),
+    ...(run.error ? { error: run.error.message } : {}),
+  };
+}
+
+/** Every started stream of the solution's configurations, newest first. */
+export async function listStartedStreams(principal: Principal): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  for (const config of await listConfigs(principal)) {
+    let cursor: string | undefined;
+    do {
+      const page = await listRunRecords(config.id, 500, cursor);
+      runs.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  return runs.sort((a, b) => (a.id < b.id ? 1 : -1));
+}
+
+export { getRunRecord };

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { DatabaseParams } from './databases.ts';
+import { openSession, type SqlSession } from '#shared/engine/nodes/sql.ts';
+import type { ConnectionParams } from '#shared/connections/drivers.ts';
+
+/** Connection parameters of a test server (the unprivileged `sluice` account). */
+export const paramsOf = (db: DatabaseParams): ConnectionParams => ({
+  type: db.type, host: db.host, port: db.port, database: db.database, username: db.username, password: db.password,
+});
+
+export const sessionOf = (db: DatabaseParams) => openSession(paramsOf(db));
+
+/** A throwaway table name. */
+export const tableName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+
+/**
+ * Creates `name` in PostgreSQL with `rows` rows of several types, NULLs and
+ * unicode text, generated server-side.
+ */
+export async function createPgItems(s: SqlSession, name: string, rows: number): Promise<void> {
+  const t = s.quote(name);
+  await s.query(`CREATE TABLE ${t} (
+    id bigint PRIMARY KEY,
+    name text,
+    tag varchar(32) NOT NULL,
+    amount numeric(12,2),
+    ratio double precision,
+    active boolean,
+    created timestamptz,
+    day date,
+    payload jsonb,
+    small smallint,
+    blob bytea
+  )`);
+  await s.query(`INSERT INTO ${t}
+    SELECT i,
+      CASE WHEN i % 7 = 0 THEN NULL ELSE 'Nämé ' || i || ' 名前 😀 ''quoted'' \\ back' END,
+      'tag-' || (i % 100),
+      CASE WHEN i % 11 = 0 THEN NULL ELSE round((i * 1.37)::numeric, 2) END,
+      CASE WHEN i % 13 = 0 THEN NULL ELSE i / 3.0 END,
+      CASE WHEN i % 5 = 0 THEN NULL ELSE i % 2 = 0 END,
+      timestamptz '2024-01-01 00:00:00+00' + (i || ' seconds')::interval + (i % 1000 || ' microseconds')::interval,
+      date '2020-01-01' + (i % 2000),
+      CASE WHEN i % 17 = 0 THEN NULL ELSE jsonb_build_object('i', i, 'label', 'ü' || i, 'list', jsonb_build_array(i, i + 1)) END,
+      (i % 30000)::smallint,
+      CASE WHEN i % 19 = 0 THEN NULL ELSE decode(md5(i::text), 'hex') END
+    FROM generate_series(1, ${rows}) AS i`);
+}
+
+function normalise(column: string, value: unknown): string {
+  if (value === null || value === undefined) return '\u0000NULL';
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (column === 'active') return Number(value) ? '1' : '0';
+  if (column === 'payload') return stableJson(typeof value === 'string' ? JSON.parse(value) : value);
+  if (column === 'created') {
+    const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?/.exec(String(value));
+    return m ? `${m[1]} ${m[2]}.${(m[3] ?? '').padEnd(6, '0')}` : String(value);
+  }
+  if (column === 'ratio') return String(Number(value));
+  return String(value);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Row count and an md5 per column over the rows in primary-key order. */
+export async function tableChecksums(s: SqlSession, name: string, columns: string[], key = 'id') {
+  const rows = await s.query<Record<string, unknown>>(`SELECT ${columns.map((c) => s.quote(c)).join(', ')} FROM ${s.quoteTable(name)} ORDER BY ${s.quote(key)}`);
+  const sums: Record<string, string> = {};
+  for (const column of columns) {
+    const hash = createHash('md5');
+    for (const row of rows) hash.update(normalise(column, row[column])).update('\u0001');
+    sums[column] = hash.digest('hex');
+  }
+  return { count: rows.length, sums };
+}
+
+export const ITEM_COLUMNS = ['id', 'name', 'tag', 'amount', 'ratio', 'active', 'created', 'day', 'payload', 'small', 'blob'];
