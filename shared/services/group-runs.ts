@@ -168,9 +168,10 @@ async function stopStreamRun(runId: string): Promise<void> {
 export async function resumeGroup(principal: Principal, groupId: string): Promise<GroupRunRecord> {
   const group = await getGroup(principal, groupId);
   if (group.activeGroupRun) throw conflict(`stream group ${group.id} is running (${group.activeGroupRun.id}); there is nothing to resume`);
-  const latest = (await listGroupRunRecords(group.id, 1)).items[0];
-  if (!latest) throw conflict(`stream group ${group.id} has never run; there is nothing to resume (start it)`);
-  const run = (await getGroupRunRecord(latest.id))!;
+  // The group item names its newest group run (written with the claim, read consistently); the GSI listing is the fallback.
+  const latestId = group.lastGroupRunId ?? (await listGroupRunRecords(group.id, 1)).items[0]?.id;
+  const run = latestId ? await getGroupRunRecord(latestId) : undefined;
+  if (!run) throw conflict(`stream group ${group.id} has never run; there is nothing to resume (start it)`);
   if (run.status === 'finished') throw conflict(`group run ${run.id} finished; there is nothing to resume (start the group again)`);
   if (!allowsGroupRun('resume', run)) throw conflict(groupRunRefusal('resume', run));
 

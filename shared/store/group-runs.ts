@@ -106,9 +106,9 @@ export async function insertGroupRun(run: GroupRunRecord): Promise<GroupRunInser
       Update: {
         TableName: tableName(),
         Key: groupKey(run.groupId),
-        UpdateExpression: 'SET activeGroupRun = :slot',
+        UpdateExpression: 'SET activeGroupRun = :slot, lastGroupRunId = :id',
         ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
-        ExpressionAttributeValues: { ':slot': { id: run.id, status: run.status }, ':null': null },
+        ExpressionAttributeValues: { ':slot': { id: run.id, status: run.status }, ':null': null, ':id': run.id },
       },
     },
   ];

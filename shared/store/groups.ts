@@ -18,6 +18,8 @@ export interface GroupRecord {
   updatedAt: string;
   /** The group run in progress, if any (set and cleared by the group run lifecycle). */
   activeGroupRun: { id: string; status: string } | null;
+  /** The newest group run (set with the claim at its start): what resume continues. */
+  lastGroupRunId?: string | null;
 }
 
 export const groupKey = (id: string) => ({ PK: `GRP#${id}`, SK: 'GROUP' });
@@ -25,13 +27,14 @@ export const groupKey = (id: string) => ({ PK: `GRP#${id}`, SK: 'GROUP' });
 export const membershipKey = (streamId: string, groupId: string) => ({ PK: `STM#${streamId}`, SK: `GROUP#${groupId}` });
 const groupsPartition = (solutionId: string) => `SOL#${solutionId}#GROUPS`;
 
-const FIELDS = ['id', 'solutionId', 'name', 'description', 'streams', 'schedule', 'revision', 'createdAt', 'updatedAt', 'activeGroupRun'] as const;
+const FIELDS = ['id', 'solutionId', 'name', 'description', 'streams', 'schedule', 'revision', 'createdAt', 'updatedAt', 'activeGroupRun', 'lastGroupRunId'] as const;
 
 export function toGroupRecord(item: Item): GroupRecord {
   const record: Record<string, unknown> = {};
   for (const field of FIELDS) record[field] = item[field];
   record.schedule ??= null;
   record.activeGroupRun ??= null;
+  record.lastGroupRunId ??= null;
   record.description ??= '';
   return record as unknown as GroupRecord;
 }
