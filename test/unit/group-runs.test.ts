@@ -7,6 +7,8 @@ import { allowsGroupRun, GROUP_RUN_TRANSITIONS, groupRunCondition } from '#share
 import { insertGroupRun, transitionGroupRun, type GroupRunRecord } from '#shared/store/group-runs.ts';
 import { startGroupStream } from '#shared/services/group-runs.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
+import { removeStream } from '#shared/store/streams.ts';
+import type { StreamRecord } from '#shared/store/streams.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
@@ -51,6 +53,20 @@ describe('the group-run lifecycle', () => {
     ddbMock.reset();
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
     expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' })).toBe('fired');
+  });
+});
+
+describe('stream delete', () => {
+  it('checks in the delete transaction that none of the stream’s groups is running, and reports a group that is', async () => {
+    const stream = { id: 'stm_1', solutionId: 'sol_1', namespace: 'default', name: 'a', revision: 3, activeRun: null } as unknown as StreamRecord;
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    expect(await removeStream(stream, ['grp_a', 'grp_b'])).toBe('group-running');
+    const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(items.slice(2).map((i) => i.ConditionCheck!.Key)).toEqual([
+      { PK: 'GRP#grp_a', SK: 'GROUP' },
+      { PK: 'GRP#grp_b', SK: 'GROUP' },
+    ]);
+    expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null');
   });
 });
 
