@@ -459,7 +459,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'POST /v1/stream-groups/{id}/stop': { summary: 'Stop the running stream and the group run; the checkpoint is kept; 409 if not running', response: groupRunSchema },
   'POST /v1/stream-groups/{id}/resume': {
-    summary: "Stop any stream of the group still running, then continue the last group run from its checkpoint (the first stream that did not finish), preparing the remaining streams again; 409 if it finished, never ran, or is running",
+    summary: "Stop any stream of the group still running, then continue the last group run from its checkpoint (the first stream that did not finish), preparing the remaining streams again; 409 if it finished, never ran, or is running; Idempotency-Key",
     response: groupRunSchema,
   },
   'GET /v1/stream-groups/{id}/runs': { summary: "A group's runs, newest first", response: listOf(groupRunSchema) },
