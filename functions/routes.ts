@@ -110,11 +110,16 @@ export const routes: Route[] = [
   v1('GET', '/aggregation-stores/{name}/items', 'aggregation-store-items', ['data:read']),
 
   // --- stream groups (issue 7) ---
-  v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write']),
+  v1('POST', '/stream-groups', 'stream-groups-create', ['runs:write'], { needs: ['scheduler'] }),
   v1('GET', '/stream-groups', 'stream-groups-list', ['streams:read']),
   v1('GET', '/stream-groups/{id}', 'stream-groups-get', ['streams:read']),
-  v1('PUT', '/stream-groups/{id}', 'stream-groups-put', ['runs:write']),
-  v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write']),
+  v1('PUT', '/stream-groups/{id}', 'stream-groups-put', ['runs:write'], { needs: ['scheduler'] }),
+  v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write'], { needs: ['scheduler'] }),
+  v1('POST', '/stream-groups/{id}/start', 'stream-groups-start', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/stream-groups/{id}/stop', 'stream-groups-stop', ['runs:write'], { needs: ['sfn'] }),
+  v1('POST', '/stream-groups/{id}/resume', 'stream-groups-resume', ['runs:write'], { needs: ['sfn'] }),
+  v1('GET', '/stream-groups/{id}/runs', 'stream-groups-runs-list', ['streams:read']),
+  v1('GET', '/group-runs/{id}', 'group-runs-get', ['streams:read']),
 
   // --- connections (issue 8) ---
   v1('POST', '/connections', 'connections-create', ['streams:write'], { needs: ['secrets'] }),

@@ -24,4 +24,17 @@ export const stateMachines: StateMachineSpec[] = [
       RecordFailureFunctionArn: 'workflows/record-failure',
     },
   },
+  // Stream groups (docs/groups.md). Handlers that start, stop or resume group runs get GROUP_STATE_MACHINE_ARN.
+  {
+    name: 'group',
+    file: 'group.asl.json',
+    tasks: {
+      GroupPrepareFunctionArn: 'workflows/group-prepare',
+      GroupStartStreamFunctionArn: 'workflows/group-start-stream',
+      GroupSaveCheckpointFunctionArn: 'workflows/group-save-checkpoint',
+      GroupRecordEndFunctionArn: 'workflows/group-record-end',
+      GroupRecordStoppedFunctionArn: 'workflows/group-record-stopped',
+      GroupRecordFailureFunctionArn: 'workflows/group-record-failure',
+    },
+  },
 ];

@@ -227,6 +227,37 @@ const aggregateSchema = z
   })
   .meta({ id: 'AggregateItem' });
 
+// --- stream groups (issue 7) ---
+const groupRunSchema = z
+  .object({
+    id: z.string(),
+    groupId: z.string(),
+    status: z.enum(['preparing', 'running', 'stopped', 'finished', 'failed']),
+    trigger: z.enum(['api', 'schedule']),
+    fireTime: z.string().optional(),
+    streams: z.array(z.string()).meta({ description: 'the group streams when the run started, in order' }),
+    position: z.number().int().meta({ description: 'index of the stream running, or next to run' }),
+    completedStreams: z.array(z.string()),
+    currentRunId: z.string().nullable(),
+    streamRuns: z.record(z.string(), z.string()).meta({ description: 'position -> the last run started there' }),
+    versions: z.record(z.string(), z.string()).meta({ description: 'position -> the version Prepare pinned' }),
+    checkpoint: z.object({ position: z.number().int(), completedStreams: z.array(z.string()), savedAt: z.string() }).nullable(),
+    attempt: z.number().int().meta({ description: '1, then +1 per resume (each attempt is one execution)' }),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    error: z
+      .object({
+        code: z.string(),
+        message: z.string(),
+        streamId: z.string().optional(),
+        runId: z.string().optional(),
+        position: z.number().int().optional(),
+        details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'GroupRun' });
+
 interface RouteDoc {
   summary: string;
   body?: z.ZodType;
@@ -422,6 +453,17 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/stream-groups/{id}': { summary: 'Get a stream group' },
   'PUT /v1/stream-groups/{id}': { summary: 'Replace a stream group (If-Match)', body: groupInput },
   'DELETE /v1/stream-groups/{id}': { summary: 'Delete a stream group (409 while running)' },
+  'POST /v1/stream-groups/{id}/start': {
+    summary: 'Start a group run (201): every stream is prepared (exists, valid, version pinned), then the streams run one after another; a failed stream fails the group run; 409 while running; Idempotency-Key',
+    response: groupRunSchema,
+  },
+  'POST /v1/stream-groups/{id}/stop': { summary: 'Stop the running stream and the group run; the checkpoint is kept; 409 if not running', response: groupRunSchema },
+  'POST /v1/stream-groups/{id}/resume': {
+    summary: "Stop any stream of the group still running, then continue the last group run from its checkpoint (the first stream that did not finish), preparing the remaining streams again; 409 if it finished, never ran, or is running; Idempotency-Key",
+    response: groupRunSchema,
+  },
+  'GET /v1/stream-groups/{id}/runs': { summary: "A group's runs, newest first", response: listOf(groupRunSchema) },
+  'GET /v1/group-runs/{id}': { summary: 'A group run: position, completed streams, current run, checkpoint, error', response: groupRunSchema },
 
   // --- connections, DBConvert face (issue 8) ---
   'POST /v1/connections': { summary: 'Create a database or S3 connection (the password is write-only, kept in Secrets Manager)', body: connectionBody, response: connectionSchema },

@@ -13,6 +13,7 @@ import {
 } from '../store/groups.ts';
 import { getStreamRecord } from '../store/streams.ts';
 import type { Page } from '../store/pagination.ts';
+import { armGroupSchedule, disarmGroupSchedule } from './schedules.ts';
 
 /** A group's membership changes in one transaction with the group, so its size is bounded by DynamoDB's 100 items. */
 export const MAX_GROUP_STREAMS = 48;
@@ -58,6 +59,8 @@ export async function createGroup(principal: Principal, input: GroupInput): Prom
     activeGroupRun: null,
   };
   await insertGroup(group);
+  // Armed after the group is recorded; should this fail (5xx), a PUT of the group arms it again.
+  if (group.schedule) await armGroupSchedule(group);
   return group;
 }
 
@@ -72,7 +75,12 @@ export async function replaceGroupDefinition(principal: Principal, id: string, i
     }
     await checkStreams(current.solutionId, input.streams);
     const next: GroupRecord = { ...current, ...input, revision: current.revision + 1, updatedAt: new Date().toISOString() };
-    if ((await replaceGroup(current, next)) === 'ok') return next;
+    const outcome = await replaceGroup(current, next);
+    if (outcome === 'ok') {
+      if (next.schedule || current.schedule) await armGroupSchedule(next);
+      return { ...next, activeGroupRun: (await getGroupRecord(id))?.activeGroupRun ?? null };
+    }
+    if (outcome === 'running') throw conflict(`stream group ${id} is running; its streams cannot change until it ends`);
     if (expectedRevision !== undefined) throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
   }
   throw conflict(`stream group ${id} is being changed by others; try again`);
@@ -87,6 +95,7 @@ export async function deleteGroup(principal: Principal, id: string, expectedRevi
   const outcome = await removeGroup(group);
   if (outcome === 'running') throw conflict(`stream group ${id} is running; stop it first`);
   if (outcome === 'stale') throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
+  if (group.schedule) await disarmGroupSchedule(group.id);
 }
 
 export function listGroups(solutionId: string, limit: number, cursor?: string): Promise<Page<GroupRecord>> {

@@ -48,6 +48,13 @@ export interface StartOptions {
   groupRunId?: string;
   /** Answered when the run ends (group runs). */
   callbackToken?: string;
+  /** Run exactly this version and definition instead of resolving them now (a group run pins them at Prepare). */
+  pinned?: { version: string; definition: Definition };
+  /**
+   * More writes for the run's insert transaction (a group run's start marker and its
+   * conditions); when one fails, the start fails as a conflict and the caller looks why.
+   */
+  transactionItems?: (run: RunRecord) => Record<string, unknown>[];
 }
 
 export type StartOutcome = { run: RunRecord; duplicate?: false } | { run?: RunRecord; duplicate: true };
@@ -61,7 +68,7 @@ export async function startRun(principal: Principal, streamId: string, options: 
 
 /** Starts a run of a stream already read (the scheduled trigger has no principal). */
 export async function startRunOf(stream: StreamRecord, options: StartOptions = {}): Promise<StartOutcome> {
-  const { version, definition } = await runnableVersion(stream);
+  const { version, definition } = options.pinned ?? (await runnableVersion(stream));
   if (!definition.nodes.some((n) => ['http-collector', 'dataset-source', 'table-source', 's3-source'].includes(n.type))) {
     throw invalid(`stream ${stream.id} (${version}) has no source node; there is nothing to run`);
   }
@@ -108,7 +115,7 @@ export async function startRunOf(stream: StreamRecord, options: StartOptions = {
         },
       ]
     : [];
-  const inserted = await insertRun(run, fireMarker);
+  const inserted = await insertRun(run, [...fireMarker, ...(options.transactionItems?.(run) ?? [])]);
   if (!inserted.ok) {
     if (options.fireTime) {
       const marker = await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: `STM#${stream.id}`, SK: `FIRE#${options.fireTime}` } }));

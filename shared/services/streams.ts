@@ -5,6 +5,8 @@ import { conflict, notFound, preconditionFailed, tooLarge } from '../model/error
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
+import { getGroupRecord } from '../store/groups.ts';
+import { queryAll } from '../store/query.ts';
 import {
   getStreamRecord,
   insertStream,
@@ -128,14 +130,23 @@ export async function updateStream(
   throw conflict(`stream ${id} is being changed by others; try again`);
 }
 
+/** A delete transaction holds the stream, its name claim and one ConditionCheck per group (DynamoDB: 100 items). */
+const MAX_GROUP_CHECKS = 98;
+
 export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   const stream = await getStream(principal, id);
   if (expectedRevision !== undefined && stream.revision !== expectedRevision) {
     throw preconditionFailed(`stream ${id} is at revision ${stream.revision}, not ${expectedRevision}`);
   }
   if (stream.activeRun) throw conflict(`stream ${id} has an active run ${stream.activeRun.id}; stop it first`);
-  const outcome = await removeStream(stream);
+  // Not while a group it belongs to is running (membership items PK=STM#{id}, SK=GROUP#{groupId}):
+  // checked here for the message, and again in the delete transaction for the race.
+  const groupIds = (await queryAll(`STM#${id}`, 'GROUP#')).map((item) => String(item.groupId));
+  const running = (await Promise.all(groupIds.map((groupId) => getGroupRecord(groupId)))).find((group) => group?.activeGroupRun);
+  if (running) throw conflict(`stream ${id} belongs to stream group ${running.id}, which is running (${running.activeGroupRun!.id}); stop the group first`);
+  const outcome = await removeStream(stream, groupIds.slice(0, MAX_GROUP_CHECKS));
   if (outcome === 'busy') throw conflict(`stream ${id} has an active run; stop it first`);
+  if (outcome === 'group-running') throw conflict(`stream ${id} belongs to a stream group that is running; stop the group first`);
   if (outcome === 'stale') throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
   await onStreamDeleted(stream);
 }

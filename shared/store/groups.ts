@@ -18,6 +18,8 @@ export interface GroupRecord {
   updatedAt: string;
   /** The group run in progress, if any (set and cleared by the group run lifecycle). */
   activeGroupRun: { id: string; status: string } | null;
+  /** The newest group run (set with the claim at its start): what resume continues. */
+  lastGroupRunId?: string | null;
 }
 
 export const groupKey = (id: string) => ({ PK: `GRP#${id}`, SK: 'GROUP' });
@@ -25,13 +27,14 @@ export const groupKey = (id: string) => ({ PK: `GRP#${id}`, SK: 'GROUP' });
 export const membershipKey = (streamId: string, groupId: string) => ({ PK: `STM#${streamId}`, SK: `GROUP#${groupId}` });
 const groupsPartition = (solutionId: string) => `SOL#${solutionId}#GROUPS`;
 
-const FIELDS = ['id', 'solutionId', 'name', 'description', 'streams', 'schedule', 'revision', 'createdAt', 'updatedAt', 'activeGroupRun'] as const;
+const FIELDS = ['id', 'solutionId', 'name', 'description', 'streams', 'schedule', 'revision', 'createdAt', 'updatedAt', 'activeGroupRun', 'lastGroupRunId'] as const;
 
 export function toGroupRecord(item: Item): GroupRecord {
   const record: Record<string, unknown> = {};
   for (const field of FIELDS) record[field] = item[field];
   record.schedule ??= null;
   record.activeGroupRun ??= null;
+  record.lastGroupRunId ??= null;
   record.description ??= '';
   return record as unknown as GroupRecord;
 }
@@ -44,9 +47,9 @@ const groupItem = (group: GroupRecord): Item => ({
   ...group,
 });
 
-/** Membership changes that take a group from `before` to `after` streams. */
-function membershipWrites(group: GroupRecord, before: string[], after: string[]) {
-  const added = after.filter((s) => !before.includes(s));
+/** Membership changes that take a group from `before` to `after` streams (kept ones rewritten when the name changed). */
+function membershipWrites(group: GroupRecord, before: string[], after: string[], renamed = false) {
+  const added = after.filter((s) => renamed || !before.includes(s));
   const removed = before.filter((s) => !after.includes(s));
   return [
     ...added.map((streamId) => ({
@@ -76,29 +79,50 @@ export async function getGroupRecord(id: string): Promise<GroupRecord | undefine
 
 export type GroupWriteOutcome = 'ok' | 'stale' | 'running';
 
-/** Replaces a group still at `previous.revision` and not running, moving memberships in the same transaction. */
+/**
+ * Replaces a group still at `previous.revision`, moving memberships in the
+ * same transaction. An update, not a put: the `activeGroupRun` slot belongs
+ * to the group-run lifecycle and is never written from a read copy. Its
+ * streams only change while no group run is active.
+ */
 export async function replaceGroup(previous: GroupRecord, next: GroupRecord): Promise<GroupWriteOutcome> {
+  const streamsChange = previous.streams.join() !== next.streams.join();
   try {
     await retryTransactionConflicts(() =>
       ddb.send(
         new TransactWriteCommand({
           TransactItems: [
             {
-              Put: {
+              Update: {
                 TableName: tableName(),
-                Item: groupItem(next),
-                ConditionExpression: 'revision = :revision',
-                ExpressionAttributeValues: { ':revision': previous.revision },
+                Key: groupKey(next.id),
+                UpdateExpression: 'SET #name = :name, description = :description, streams = :streams, schedule = :schedule, revision = :next, updatedAt = :updatedAt',
+                ConditionExpression: `revision = :revision${streamsChange ? ' AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)' : ''}`,
+                ExpressionAttributeNames: { '#name': 'name' },
+                ExpressionAttributeValues: {
+                  ':name': next.name,
+                  ':description': next.description,
+                  ':streams': next.streams,
+                  ':schedule': next.schedule,
+                  ':next': next.revision,
+                  ':updatedAt': next.updatedAt,
+                  ':revision': previous.revision,
+                  ...(streamsChange ? { ':null': null } : {}),
+                },
               },
             },
-            ...membershipWrites(next, previous.streams, next.streams),
+            ...membershipWrites(next, previous.streams, next.streams, previous.name !== next.name),
           ],
         }),
       ),
     );
     return 'ok';
   } catch (error) {
-    if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return 'stale';
+    if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') {
+      if (!streamsChange) return 'stale';
+      const current = await getGroupRecord(previous.id);
+      return current && current.revision === previous.revision && current.activeGroupRun ? 'running' : 'stale';
+    }
     throw error;
   }
 }

@@ -161,10 +161,14 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
   }
 }
 
-export type DeleteOutcome = 'ok' | 'stale' | 'busy';
+export type DeleteOutcome = 'ok' | 'stale' | 'busy' | 'group-running';
 
-/** Deletes the stream and its name claim; refused while a run is active. */
-export async function removeStream(stream: StreamRecord): Promise<DeleteOutcome> {
+/**
+ * Deletes the stream and its name claim; refused while a run is active, and
+ * while one of `groupIds` (the groups it belongs to) has a group run in
+ * progress (a ConditionCheck per group in the same transaction).
+ */
+export async function removeStream(stream: StreamRecord, groupIds: string[] = []): Promise<DeleteOutcome> {
   try {
     await retryTransactionConflicts(() =>
       ddb.send(
@@ -179,12 +183,22 @@ export async function removeStream(stream: StreamRecord): Promise<DeleteOutcome>
               },
             },
             { Delete: { TableName: tableName(), Key: nameClaimKey(stream.solutionId, stream.namespace, stream.name) } },
+            ...groupIds.map((groupId) => ({
+              ConditionCheck: {
+                TableName: tableName(),
+                Key: { PK: `GRP#${groupId}`, SK: 'GROUP' },
+                ConditionExpression: 'attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null',
+                ExpressionAttributeValues: { ':null': null },
+              },
+            })),
           ],
         }),
       ),
     );
   } catch (error) {
-    if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return stream.activeRun ? 'busy' : 'stale';
+    const reasons = cancellationReasons(error);
+    if (reasons?.[0] === 'ConditionalCheckFailed') return stream.activeRun ? 'busy' : 'stale';
+    if (reasons?.slice(2).includes('ConditionalCheckFailed')) return 'group-running';
     throw error;
   }
   // The stream's own partition (tags and other children) goes with it.

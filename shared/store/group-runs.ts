@@ -1,0 +1,298 @@
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Definition } from '../model/definition.ts';
+import { GROUP_RUN_TRANSITIONS, groupRunCondition, type GroupRunStatus, type GroupRunTransition } from '../model/group-run-lifecycle.ts';
+import { ddb, tableName } from './client.ts';
+import { cancellationReasons, isConditionFailure } from './errors.ts';
+import { groupKey } from './groups.ts';
+import { queryPage, type Item } from './query.ts';
+import type { Page } from './pagination.ts';
+import { retryTransactionConflicts } from './retry.ts';
+
+/**
+ * Group runs (docs/groups.md):
+ * - `PK=GRUN#{id}, SK=GRUN`, listed per group on GSI1 (`GRP#{groupId}#RUNS` / id, newest first);
+ * - `PK=GRUN#{id}, SK=PIN#{position}`: the stream version pinned by Prepare for that position
+ *   (with its definition, so a big definition never bloats the group-run item);
+ * - `PK=GRUN#{id}, SK=START#{attempt}#{position}`: the start marker — at most one stream run per
+ *   (execution attempt, position), written in the run's insert transaction;
+ * - `PK=GRP#{groupId}, SK=FIRE#{fireTime}`: a schedule fire marker (TTL 7 days).
+ */
+export interface GroupRunError {
+  code: string;
+  message: string;
+  streamId?: string;
+  runId?: string;
+  position?: number;
+  details?: { path: string; message: string }[];
+}
+
+export interface GroupRunCheckpoint {
+  /** The first stream that did not finish (index into `streams`). */
+  position: number;
+  completedStreams: string[];
+  savedAt: string;
+}
+
+export interface GroupRunRecord {
+  id: string;
+  groupId: string;
+  solutionId: string;
+  trigger: 'api' | 'schedule';
+  fireTime?: string;
+  status: GroupRunStatus;
+  /** The group's streams when the run started, in order (a later change of the group does not move a run). */
+  streams: string[];
+  /** Index of the stream running (or next to run). */
+  position: number;
+  completedStreams: string[];
+  currentRunId: string | null;
+  /** The last run started per position (`"0"`, `"1"`, ...). */
+  streamRuns: Record<string, string>;
+  /** Versions pinned by the last Prepare, per position. */
+  versions: Record<string, string>;
+  checkpoint: GroupRunCheckpoint | null;
+  /** Execution attempt: 1 for the start, +1 per resume. Workflow steps carry it and act only on their own attempt. */
+  attempt: number;
+  executionArn: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  updatedAt: string;
+  error: GroupRunError | null;
+}
+
+export interface PinnedStream {
+  position: number;
+  streamId: string;
+  version: string;
+  definition: Definition;
+}
+
+export const groupRunKey = (id: string) => ({ PK: `GRUN#${id}`, SK: 'GRUN' });
+const pinKey = (id: string, position: number) => ({ PK: `GRUN#${id}`, SK: `PIN#${String(position).padStart(3, '0')}` });
+export const startMarkerKey = (id: string, attempt: number, position: number) => ({ PK: `GRUN#${id}`, SK: `START#${attempt}#${position}` });
+const groupRunsPartition = (groupId: string) => `GRP#${groupId}#RUNS`;
+
+const FIELDS = [
+  'id', 'groupId', 'solutionId', 'trigger', 'fireTime', 'status', 'streams', 'position', 'completedStreams', 'currentRunId', 'streamRuns',
+  'versions', 'checkpoint', 'attempt', 'executionArn', 'startedAt', 'endedAt', 'updatedAt', 'error',
+] as const;
+
+export function toGroupRunRecord(item: Item): GroupRunRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of FIELDS) if (item[field] !== undefined) record[field] = item[field];
+  record.currentRunId ??= null;
+  record.checkpoint ??= null;
+  record.executionArn ??= null;
+  record.endedAt ??= null;
+  record.error ??= null;
+  record.streamRuns ??= {};
+  record.versions ??= {};
+  return record as unknown as GroupRunRecord;
+}
+
+const FIRE_MARKER_TTL_SECONDS = 7 * 24 * 3600;
+
+export type GroupRunInsertOutcome = 'ok' | 'busy' | 'gone' | 'fired';
+
+/**
+ * Creates the group run and claims the group's `activeGroupRun` slot in one
+ * transaction (so of two racing starts exactly one wins); with a fire time,
+ * the fire marker too (a second delivery of the same fire starts nothing).
+ */
+export async function insertGroupRun(run: GroupRunRecord): Promise<GroupRunInsertOutcome> {
+  const items: Record<string, unknown>[] = [
+    { Put: { TableName: tableName(), Item: { ...groupRunKey(run.id), GSI1PK: groupRunsPartition(run.groupId), GSI1SK: run.id, type: 'group-run', ...run }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    {
+      Update: {
+        TableName: tableName(),
+        Key: groupKey(run.groupId),
+        UpdateExpression: 'SET activeGroupRun = :slot, lastGroupRunId = :id',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
+        ExpressionAttributeValues: { ':slot': { id: run.id, status: run.status }, ':null': null, ':id': run.id },
+      },
+    },
+  ];
+  if (run.fireTime) {
+    items.push({
+      Put: {
+        TableName: tableName(),
+        Item: { PK: `GRP#${run.groupId}`, SK: `FIRE#${run.fireTime}`, type: 'group-schedule-fire', groupRunId: run.id, expiresAt: Math.floor(Date.now() / 1000) + FIRE_MARKER_TTL_SECONDS },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    });
+  }
+  try {
+    await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: items as any })));
+    return 'ok';
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons?.[2] === 'ConditionalCheckFailed') return 'fired';
+    if (reasons?.[1] === 'ConditionalCheckFailed') {
+      const group = await ddb.send(new GetCommand({ TableName: tableName(), Key: groupKey(run.groupId), ConsistentRead: true }));
+      return group.Item ? 'busy' : 'gone';
+    }
+    throw error;
+  }
+}
+
+export async function getGroupRunRecord(id: string): Promise<GroupRunRecord | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: groupRunKey(id), ConsistentRead: true }));
+  return result.Item ? toGroupRunRecord(result.Item) : undefined;
+}
+
+/** The group run a schedule fire started, if that fire already started one. */
+export async function groupRunOfFire(groupId: string, fireTime: string): Promise<string | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: `GRP#${groupId}`, SK: `FIRE#${fireTime}` }, ConsistentRead: true }));
+  return result.Item?.groupRunId;
+}
+
+export async function listGroupRunRecords(groupId: string, limit: number, cursor?: string): Promise<Page<GroupRunRecord>> {
+  const page = await queryPage({ index: 'GSI1', partition: groupRunsPartition(groupId), limit, cursor, newestFirst: true });
+  return { items: page.items.map(toGroupRunRecord), nextCursor: page.nextCursor };
+}
+
+export interface GroupRunWrite {
+  set?: Record<string, unknown>;
+  /** Only the workflow steps of this execution attempt may move the run. */
+  attempt?: number;
+  /** Extra condition ANDed (e.g. the position a checkpoint advances from). */
+  condition?: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> };
+}
+
+/**
+ * Applies one lifecycle transition: a conditional update of the group run,
+ * in one transaction with the group item when the transition claims,
+ * mirrors or releases the group's `activeGroupRun` slot. False when the run
+ * (or, for a claim, the group's slot) was not in the state it starts from.
+ */
+export async function transitionGroupRun(run: Pick<GroupRunRecord, 'id' | 'groupId'>, transition: GroupRunTransition, write: GroupRunWrite = {}): Promise<boolean> {
+  const spec = GROUP_RUN_TRANSITIONS[transition];
+  const condition = groupRunCondition(transition);
+  const names: Record<string, string> = { ...condition.names, ...write.condition?.names };
+  const values: Record<string, unknown> = { ...condition.values, ...write.condition?.values };
+  let expression = `attribute_exists(PK) AND ${condition.expression}`;
+  if (write.attempt !== undefined) {
+    names['#attempt'] = 'attempt';
+    values[':attempt'] = write.attempt;
+    expression += ' AND #attempt = :attempt';
+  }
+  if (write.condition) expression += ` AND (${write.condition.expression})`;
+  const set: Record<string, unknown> = { ...write.set, status: spec.to, updatedAt: new Date().toISOString() };
+  const assignments = Object.entries(set).map(([field, value], i) => {
+    names[`#s${i}`] = field;
+    values[`:s${i}`] = value;
+    return `#s${i} = :s${i}`;
+  });
+  const update = {
+    TableName: tableName(),
+    Key: groupRunKey(run.id),
+    UpdateExpression: `SET ${assignments.join(', ')}`,
+    ConditionExpression: expression,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+  const slot = slotUpdate(run, spec.slot, spec.to);
+  try {
+    if (!slot) await ddb.send(new UpdateCommand(update));
+    else await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: slot }] })));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    const reasons = cancellationReasons(error);
+    if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+    if (reasons?.[1] === 'ConditionalCheckFailed') {
+      if (spec.slot === 'claim') return false; // the group is busy with another run (or gone)
+      // The group item no longer holds this run (the group was deleted): the run moves all the same.
+      await ddb.send(new UpdateCommand(update)).catch((e) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+      return (await getGroupRunRecord(run.id))?.status === spec.to;
+    }
+    throw error;
+  }
+}
+
+function slotUpdate(run: Pick<GroupRunRecord, 'id' | 'groupId'>, change: string, status: GroupRunStatus) {
+  const base = { TableName: tableName(), Key: groupKey(run.groupId) };
+  if (change === 'claim') {
+    return {
+      ...base,
+      UpdateExpression: 'SET activeGroupRun = :slot',
+      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
+      ExpressionAttributeValues: { ':slot': { id: run.id, status }, ':null': null },
+    };
+  }
+  if (change === 'mirror' || change === 'release') {
+    return {
+      ...base,
+      UpdateExpression: 'SET activeGroupRun = :slot',
+      ConditionExpression: 'activeGroupRun.id = :id',
+      ExpressionAttributeValues: { ':slot': change === 'mirror' ? { id: run.id, status } : null, ':id': run.id },
+    };
+  }
+  return undefined;
+}
+
+/** Plain fields (the execution ARN once started). */
+export async function setGroupRunFields(id: string, set: Record<string, unknown>): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const parts = Object.entries(set).map(([field, value], i) => {
+    names[`#f${i}`] = field;
+    values[`:v${i}`] = value;
+    return `#f${i} = :v${i}`;
+  });
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: groupRunKey(id),
+      UpdateExpression: `SET ${parts.join(', ')}`,
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
+export async function putPin(groupRunId: string, pin: PinnedStream): Promise<void> {
+  await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...pinKey(groupRunId, pin.position), type: 'group-run-pin', ...pin } }));
+}
+
+export async function getPin(groupRunId: string, position: number): Promise<PinnedStream | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: pinKey(groupRunId, position), ConsistentRead: true }));
+  return result.Item as PinnedStream | undefined;
+}
+
+/** The run a StartStream of (attempt, position) started, if one did. */
+export async function startMarkerRun(groupRunId: string, attempt: number, position: number): Promise<string | undefined> {
+  const result = await ddb.send(new GetCommand({ TableName: tableName(), Key: startMarkerKey(groupRunId, attempt, position), ConsistentRead: true }));
+  return result.Item?.runId;
+}
+
+/**
+ * The writes a stream run's insert transaction carries for a group: the
+ * start marker (at most one run per attempt and position) and the group
+ * run's `currentRunId`, under the condition that the group run is still
+ * running this attempt at this position (a stop in between wins).
+ */
+export function groupStartWrites(groupRunId: string, attempt: number, position: number, runId: string): Record<string, unknown>[] {
+  return [
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { ...startMarkerKey(groupRunId, attempt, position), type: 'group-run-start', runId },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    {
+      Update: {
+        TableName: tableName(),
+        Key: groupRunKey(groupRunId),
+        UpdateExpression: 'SET currentRunId = :runId, streamRuns.#p = :runId, updatedAt = :now',
+        ConditionExpression: '#status = :running AND attempt = :attempt AND #position = :position',
+        ExpressionAttributeNames: { '#status': 'status', '#p': String(position), '#position': 'position' },
+        ExpressionAttributeValues: { ':runId': runId, ':running': 'running', ':attempt': attempt, ':position': position, ':now': new Date().toISOString() },
+      },
+    },
+  ];
+}

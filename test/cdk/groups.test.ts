@@ -1,0 +1,28 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { stateMachines } from '#infra/statemachines/index.ts';
+import { resourcesOf, synth } from './synth.ts';
+
+describe('the group state machine', () => {
+  const { root, areas } = synth();
+  const group = stateMachines.find((m) => m.name === 'group')!;
+
+  it('is deployed from group.asl.json with every task function substituted, next to the run machine', () => {
+    root.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      StateMachineName: 'Sluice-group',
+      DefinitionSubstitutions: Object.fromEntries(Object.keys(group.tasks).map((name) => [name, { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }])),
+    });
+    root.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'Sluice-run' });
+    for (const handler of Object.values(group.tasks)) {
+      root.hasResourceProperties('AWS::Lambda::Function', { Description: `sluice functions/${handler}.ts` });
+    }
+  });
+
+  it('gives API functions GROUP_STATE_MACHINE_ARN', () => {
+    const fns = resourcesOf([...areas.values()], 'AWS::Lambda::Function');
+    const start = fns.find((fn) => fn.Properties.Description === 'sluice functions/v1/stream-groups-start.ts');
+    expect(start, 'the group start function').toBeTruthy();
+    expect(Object.keys(start!.Properties.Environment.Variables)).toContain('GROUP_STATE_MACHINE_ARN');
+  });
+});

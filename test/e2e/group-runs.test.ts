@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import { api, newTenant, unique } from '../support/api.ts';
+import { appendNdjson, createStream, expectedTotals, storeTotals, usageDefinition, usageRecords } from '../support/runs.ts';
+
+/** Group runs over HTTP: order, failure and resume, stop and resume, Prepare failures, racing starts. */
+
+async function waitForGroupRun(key: string, id: string, done: (run: any) => boolean, timeoutMs = 45_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api('GET', `/v1/group-runs/${id}`, { key });
+    expect(res.status, res.text).toBe(200);
+    if (done(res.body)) return res.body;
+    if (Date.now() > until) throw new Error(`group run ${id} did not get there in ${timeoutMs} ms: ${res.text}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+const groupEnded = (run: any) => ['finished', 'failed', 'stopped'].includes(run.status);
+
+async function runsOf(key: string, streamId: string): Promise<any[]> {
+  const res = await api('GET', `/v1/streams/${streamId}/runs`, { key });
+  expect(res.status, res.text).toBe(200);
+  return res.body.items;
+}
+
+/** A small batch stream (filter -> meter -> its own aggregation store) with `count` records appended. */
+async function usageStream(key: string, count: number, options: { bundle?: number; description?: string; seed?: number; failOnBadUnits?: boolean } = {}) {
+  const store = unique('grp');
+  const definition = usageDefinition(store, { bundle: options.bundle ?? 50 });
+  if (options.failOnBadUnits) definition.nodes[1].config = { ...definition.nodes[1].config, onError: 'fail' } as any;
+  const stream = await createStream(key, definition, options.description ?? '');
+  const records = usageRecords(count, options.seed ?? 1);
+  await appendNdjson(key, stream.id, records, 10);
+  return { id: stream.id, store, records, definition };
+}
+
+async function createGroup(key: string, streams: string[], extra: Record<string, unknown> = {}) {
+  const res = await api('POST', '/v1/stream-groups', { key, body: { name: unique('group'), streams, ...extra } });
+  expect(res.status, res.text).toBe(201);
+  return res.body as { id: string; name: string };
+}
+
+async function startGroup(key: string, groupId: string) {
+  const res = await api('POST', `/v1/stream-groups/${groupId}/start`, { key });
+  expect(res.status, res.text).toBe(201);
+  return res.body;
+}
+
+describe.concurrent('group runs', () => {
+  it('runs three batch streams strictly one after another and finishes with a checkpoint past the last', async () => {
+    const { key } = await newTenant();
+    const streams = [await usageStream(key, 40, { seed: 1 }), await usageStream(key, 40, { seed: 2 }), await usageStream(key, 40, { seed: 3 })];
+    const group = await createGroup(key, streams.map((s) => s.id));
+
+    const started = await startGroup(key, group.id);
+    expect(started.id).toMatch(/^grun_/);
+    expect(started).toMatchObject({ groupId: group.id, trigger: 'api', attempt: 1, streams: streams.map((s) => s.id), error: null });
+    expect(['preparing', 'running']).toContain(started.status);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toMatchObject({ id: started.id });
+
+    const run = await waitForGroupRun(key, started.id, groupEnded);
+    expect(run).toMatchObject({
+      status: 'finished',
+      position: 3,
+      completedStreams: streams.map((s) => s.id),
+      currentRunId: null,
+      versions: { 0: 'autosave', 1: 'autosave', 2: 'autosave' },
+      checkpoint: { position: 3, completedStreams: streams.map((s) => s.id) },
+    });
+    expect(run.endedAt).toBeTruthy();
+
+    // One run per stream, trigger group, each started after the previous one ended.
+    const runs = [];
+    for (const stream of streams) {
+      const items = await runsOf(key, stream.id);
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ trigger: 'group', groupRunId: started.id, status: 'finished', version: 'autosave' });
+      runs.push(items[0]);
+      expect(await storeTotals(key, stream.store)).toEqual(expectedTotals(stream.records));
+    }
+    expect(Object.values(run.streamRuns)).toEqual(runs.map((r) => r.id));
+    for (let i = 1; i < runs.length; i++) expect(Date.parse(runs[i].startedAt)).toBeGreaterThanOrEqual(Date.parse(runs[i - 1].endedAt));
+
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
+    const listed = await api('GET', `/v1/stream-groups/${group.id}/runs`, { key });
+    expect(listed.body.items.map((r: any) => r.id)).toEqual([started.id]);
+    // A finished group run has nothing to resume.
+    const resume = await api('POST', `/v1/stream-groups/${group.id}/resume`, { key });
+    expect(resume.status).toBe(409);
+    expect(resume.body.error.message).toContain('finished');
+  });
+
+  it('fails the group run when stream 2 fails (stream 3 never starts); after a fix, resume runs only streams 2 and 3', async () => {
+    const { key } = await newTenant();
+    const first = await usageStream(key, 30, { seed: 4 });
+    const second = await usageStream(key, 30, { seed: 5, failOnBadUnits: true });
+    await appendNdjson(key, second.id, [{ account: 'acct-bad', units: 'lots', region: 'eu' }]);
+    const third = await usageStream(key, 30, { seed: 6 });
+    const group = await createGroup(key, [first.id, second.id, third.id]);
+
+    const started = await startGroup(key, group.id);
+    const failed = await waitForGroupRun(key, started.id, groupEnded);
+    expect(failed).toMatchObject({ status: 'failed', position: 1, completedStreams: [first.id] });
+    expect(failed.error).toMatchObject({ code: 'stream_failed', streamId: second.id, position: 1 });
+    expect(failed.error.message).toContain('Sluice.RecordFailed');
+    const secondRuns = await runsOf(key, second.id);
+    expect(secondRuns.map((r) => r.status)).toEqual(['failed']);
+    expect(failed.error.runId).toBe(secondRuns[0].id);
+    expect(await runsOf(key, third.id)).toEqual([]);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
+
+    // Fix stream 2 (skip bad records instead of failing) and resume.
+    const fixed = { ...second.definition, nodes: second.definition.nodes.map((n, i) => (i === 1 ? { ...n, config: { expression: 'units > 0' } } : n)) };
+    const put = await api('PUT', `/v1/streams/${second.id}`, { key, body: { name: (await api('GET', `/v1/streams/${second.id}`, { key })).body.name, definition: fixed } });
+    expect(put.status, put.text).toBe(200);
+    const resumed = await api('POST', `/v1/stream-groups/${group.id}/resume`, { key });
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.body).toMatchObject({ id: started.id, attempt: 2, error: null, position: 1 });
+    const done = await waitForGroupRun(key, started.id, groupEnded);
+    expect(done).toMatchObject({ status: 'finished', position: 3, completedStreams: [first.id, second.id, third.id], error: null });
+
+    expect(await runsOf(key, first.id)).toHaveLength(1);
+    expect((await runsOf(key, second.id)).map((r) => r.status)).toEqual(['finished', 'failed']);
+    expect((await runsOf(key, third.id)).map((r) => r.status)).toEqual(['finished']);
+    expect(await storeTotals(key, second.store)).toEqual(expectedTotals(second.records));
+    expect(await storeTotals(key, third.store)).toEqual(expectedTotals(third.records));
+    // Still one group run: resume continued it.
+    expect((await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items).toHaveLength(1);
+  });
+
+  it('stops during stream 2 (stream and group stopped); resume continues stream 2 from its own checkpoint, then stream 3', async () => {
+    const { key } = await newTenant();
+    const first = await usageStream(key, 20, { seed: 7 });
+    const second = await usageStream(key, 400, { seed: 8, bundle: 10, description: 'slow [test:bundle-delay-ms=40]' });
+    const third = await usageStream(key, 20, { seed: 9 });
+    const group = await createGroup(key, [first.id, second.id, third.id]);
+
+    const started = await startGroup(key, group.id);
+    const onSecond = await waitForGroupRun(key, started.id, (r) => r.position === 1 && r.currentRunId !== null);
+    const secondRunId = onSecond.currentRunId;
+    const until = Date.now() + 30_000;
+    while ((await api('GET', `/v1/runs/${secondRunId}`, { key })).body.checkpoint.bundle < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+
+    const stopped = await api('POST', `/v1/stream-groups/${group.id}/stop`, { key });
+    expect(stopped.status, stopped.text).toBe(200);
+    expect(stopped.body).toMatchObject({ id: started.id, status: 'stopped', position: 1, completedStreams: [first.id], currentRunId: secondRunId });
+    const secondRun = await (async () => {
+      for (let i = 0; ; i++) {
+        const r = (await api('GET', `/v1/runs/${secondRunId}`, { key })).body;
+        if (r.status !== 'running' || i > 200) return r;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    expect(secondRun.status).toBe('stopped');
+    expect(secondRun.stats.totals.in).toBeGreaterThan(0);
+    expect(secondRun.stats.totals.in).toBeLessThan(400);
+    expect((await api('GET', `/v1/group-runs/${started.id}`, { key })).body.status).toBe('stopped');
+    expect(await runsOf(key, third.id)).toEqual([]);
+    expect((await api('POST', `/v1/stream-groups/${group.id}/stop`, { key })).status).toBe(409);
+
+    const resumed = await api('POST', `/v1/stream-groups/${group.id}/resume`, { key });
+    expect(resumed.status, resumed.text).toBe(200);
+    const done = await waitForGroupRun(key, started.id, groupEnded);
+    expect(done).toMatchObject({ status: 'finished', completedStreams: [first.id, second.id, third.id] });
+
+    const secondRuns = await runsOf(key, second.id);
+    expect(secondRuns.map((r) => r.status)).toEqual(['finished', 'stopped']);
+    // The second run read only what the first had not committed: nothing twice, nothing missed.
+    expect(secondRuns[0].stats.totals.in + secondRuns[1].stats.totals.in).toBe(400);
+    expect(await storeTotals(key, second.store)).toEqual(expectedTotals(second.records));
+    expect(await runsOf(key, first.id)).toHaveLength(1);
+    expect((await runsOf(key, third.id)).map((r) => r.status)).toEqual(['finished']);
+  });
+
+  it('fails at Prepare when a stream was deleted or has nothing to run: no stream of the group runs', async () => {
+    const { key } = await newTenant();
+    const first = await usageStream(key, 10);
+    const doomed = await usageStream(key, 10);
+    const sourceless = await createStream(key, { nodes: [] });
+    const group = await createGroup(key, [first.id, doomed.id, sourceless.id]);
+    expect((await api('DELETE', `/v1/streams/${doomed.id}`, { key })).status).toBe(204);
+
+    const started = await startGroup(key, group.id);
+    const failed = await waitForGroupRun(key, started.id, groupEnded);
+    expect(failed).toMatchObject({ status: 'failed', position: 0, completedStreams: [], currentRunId: null });
+    expect(failed.error.code).toBe('prepare_failed');
+    expect(failed.error.details).toEqual([
+      { path: 'streams[1]', message: `stream ${doomed.id} does not exist` },
+      { path: 'streams[2]', message: expect.stringContaining('has no source node') },
+    ]);
+    expect(await runsOf(key, first.id)).toEqual([]);
+    expect(await runsOf(key, sourceless.id)).toEqual([]);
+  });
+
+  it('two concurrent starts: one 201, one 409; while running, deleting a member stream or the group is 409', async () => {
+    const { key } = await newTenant();
+    const slow = await usageStream(key, 300, { bundle: 10, description: '[test:bundle-delay-ms=30]' });
+    const other = await usageStream(key, 10);
+    const group = await createGroup(key, [slow.id, other.id]);
+
+    const starts = await Promise.all([1, 2].map(() => api('POST', `/v1/stream-groups/${group.id}/start`, { key })));
+    expect(starts.map((r) => r.status).sort()).toEqual([201, 409]);
+    const winner = starts.find((r) => r.status === 201)!.body;
+    expect(starts.find((r) => r.status === 409)!.body.error.message).toContain('running');
+
+    expect((await api('DELETE', `/v1/streams/${other.id}`, { key })).status).toBe(409);
+    expect((await api('DELETE', `/v1/stream-groups/${group.id}`, { key })).status).toBe(409);
+    expect((await api('POST', `/v1/stream-groups/${group.id}/resume`, { key })).status).toBe(409);
+    const moved = await api('PUT', `/v1/stream-groups/${group.id}`, { key, body: { name: group.name, streams: [other.id] } });
+    expect(moved.status).toBe(409);
+
+    const stopped = await api('POST', `/v1/stream-groups/${group.id}/stop`, { key });
+    expect(stopped.status, stopped.text).toBe(200);
+    expect(stopped.body.id).toBe(winner.id);
+    expect((await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items.map((r: any) => r.id)).toEqual([winner.id]);
+    // Once stopped (and the stream run ended), the stream may go.
+    await waitForGroupRun(key, winner.id, (r) => r.status === 'stopped');
+  });
+
+  it('stops the group run when its stream run is stopped directly, keeping the checkpoint before that stream', async () => {
+    const { key } = await newTenant();
+    const slow = await usageStream(key, 200, { bundle: 10, description: '[test:bundle-delay-ms=30]' });
+    const next = await usageStream(key, 10);
+    const group = await createGroup(key, [slow.id, next.id]);
+    const started = await startGroup(key, group.id);
+    const running = await waitForGroupRun(key, started.id, (r) => r.currentRunId !== null);
+    expect((await api('POST', `/v1/runs/${running.currentRunId}/stop`, { key })).status).toBe(200);
+    const stopped = await waitForGroupRun(key, started.id, groupEnded);
+    expect(stopped).toMatchObject({ status: 'stopped', position: 0, completedStreams: [], error: null });
+    expect(await runsOf(key, next.id)).toEqual([]);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
+  });
+
+  it('answers 409 to stop and resume of a group that never ran, and 404 for another solution', async () => {
+    const { key } = await newTenant();
+    const other = await newTenant();
+    const stream = await usageStream(key, 5);
+    const group = await createGroup(key, [stream.id]);
+    expect((await api('POST', `/v1/stream-groups/${group.id}/stop`, { key })).status).toBe(409);
+    const resume = await api('POST', `/v1/stream-groups/${group.id}/resume`, { key });
+    expect(resume.status).toBe(409);
+    expect(resume.body.error.message).toContain('never run');
+    expect((await api('POST', `/v1/stream-groups/${group.id}/start`, { key: other.key })).status).toBe(404);
+    expect((await api('GET', `/v1/stream-groups/${group.id}/runs`, { key: other.key })).status).toBe(404);
+    const started = await startGroup(key, group.id);
+    expect((await api('GET', `/v1/group-runs/${started.id}`, { key: other.key })).status).toBe(404);
+    expect((await api('GET', '/v1/group-runs/grun_01ARZ3NDEKTSV4RRFFQ69G5FAV', { key })).status).toBe(404);
+    await waitForGroupRun(key, started.id, groupEnded);
+  });
+
+  it('lists a group’s streams in /v1/stats?groupId= with their group memberships, renamed groups included', async () => {
+    const { key } = await newTenant();
+    const a = await usageStream(key, 5);
+    const b = await usageStream(key, 5);
+    const outsider = await usageStream(key, 5);
+    const one = await createGroup(key, [a.id, b.id]);
+    const two = await createGroup(key, [a.id]);
+    const renamed = await api('PUT', `/v1/stream-groups/${two.id}`, { key, body: { name: 'renamed', streams: [a.id] } });
+    expect(renamed.status, renamed.text).toBe(200);
+
+    const stats = await api('GET', `/v1/stats?groupId=${one.id}`, { key });
+    expect(stats.status, stats.text).toBe(200);
+    expect(stats.body.items.map((i: any) => i.streamId).sort()).toEqual([a.id, b.id].sort());
+    const itemA = stats.body.items.find((i: any) => i.streamId === a.id);
+    expect(itemA.groups.sort((x: any, y: any) => x.id.localeCompare(y.id))).toEqual(
+      [{ id: one.id, name: one.name }, { id: two.id, name: 'renamed' }].sort((x, y) => x.id.localeCompare(y.id)),
+    );
+    expect(stats.body.items.find((i: any) => i.streamId === b.id).groups).toEqual([{ id: one.id, name: one.name }]);
+    expect((await api('GET', `/v1/stats?groupId=${two.id}`, { key })).body.items.map((i: any) => i.streamId)).toEqual([a.id]);
+    expect((await api('GET', `/v1/stats?streamId=${outsider.id}`, { key })).body.items[0].groups).toEqual([]);
+  });
+});

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { allowsGroupRun, GROUP_RUN_TRANSITIONS, groupRunCondition } from '#shared/model/group-run-lifecycle.ts';
+import { insertGroupRun, transitionGroupRun, type GroupRunRecord } from '#shared/store/group-runs.ts';
+import { startGroupStream } from '#shared/services/group-runs.ts';
+import { stateMachines } from '#infra/statemachines/index.ts';
+import { removeStream } from '#shared/store/streams.ts';
+import type { StreamRecord } from '#shared/store/streams.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const sfnMock = mockClient(SFNClient);
+const cancelled = (...codes: string[]) =>
+  Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: codes.map((Code) => ({ Code })) });
+const groupRun = { id: 'grun_01ARZ3NDEKTSV4RRFFQ69G5FAV', groupId: 'grp_01ARZ3NDEKTSV4RRFFQ69G5FAV' };
+
+beforeEach(() => {
+  ddbMock.reset();
+  sfnMock.reset();
+  process.env.TABLE_NAME = 'sluice-test';
+});
+
+describe('the group-run lifecycle', () => {
+  it('allows only the table’s transitions', () => {
+    expect(allowsGroupRun('stop', { status: 'running' })).toBe(true);
+    expect(allowsGroupRun('stop', { status: 'finished' })).toBe(false);
+    expect(allowsGroupRun('resume', { status: 'failed' })).toBe(true);
+    expect(allowsGroupRun('resume', { status: 'finished' })).toBe(false);
+    expect(allowsGroupRun('resume', { status: 'running' })).toBe(false);
+    expect(groupRunCondition('fail')).toEqual({ expression: '#status IN (:gf0, :gf1)', names: { '#status': 'status' }, values: { ':gf0': 'preparing', ':gf1': 'running' } });
+    // Every transition that ends a run frees the group; resume claims it again.
+    for (const t of ['finish', 'fail', 'stop'] as const) expect(GROUP_RUN_TRANSITIONS[t].slot).toBe('release');
+    expect(GROUP_RUN_TRANSITIONS.resume.slot).toBe('claim');
+  });
+
+  it('writes a workflow transition conditioned on its attempt, releasing the group slot only while it holds this run', async () => {
+    ddbMock.on(TransactWriteCommand).resolves({});
+    expect(await transitionGroupRun(groupRun, 'finish', { attempt: 2, set: { endedAt: 'now' } })).toBe(true);
+    const [run, group] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(run.Update!.ConditionExpression).toBe('attribute_exists(PK) AND #status IN (:gf0) AND #attempt = :attempt');
+    expect(run.Update!.ExpressionAttributeValues).toMatchObject({ ':attempt': 2, ':gf0': 'running' });
+    expect(group.Update!.ConditionExpression).toBe('activeGroupRun.id = :id');
+    expect(group.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':id': groupRun.id });
+  });
+
+  it('reports a busy group when the claim fails, and a repeated fire when its marker exists', async () => {
+    const record = { ...groupRun, solutionId: 'sol_1', status: 'preparing' } as GroupRunRecord;
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
+    ddbMock.on(GetCommand).resolves({ Item: { PK: 'GRP#x' } });
+    expect(await insertGroupRun(record)).toBe('busy');
+    ddbMock.reset();
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
+    expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' })).toBe('fired');
+  });
+});
+
+describe('stream delete', () => {
+  it('checks in the delete transaction that none of the stream’s groups is running, and reports a group that is', async () => {
+    const stream = { id: 'stm_1', solutionId: 'sol_1', namespace: 'default', name: 'a', revision: 3, activeRun: null } as unknown as StreamRecord;
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    expect(await removeStream(stream, ['grp_a', 'grp_b'])).toBe('group-running');
+    const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(items.slice(2).map((i) => i.ConditionCheck!.Key)).toEqual([
+      { PK: 'GRP#grp_a', SK: 'GROUP' },
+      { PK: 'GRP#grp_b', SK: 'GROUP' },
+    ]);
+    expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null');
+  });
+});
+
+describe('StartStream retried', () => {
+  const input = { groupRunId: groupRun.id, attempt: 1, position: 1, taskToken: 'token-2' };
+
+  it('adopts the run a first attempt started: its callback token is replaced, no second run starts', async () => {
+    ddbMock.on(GetCommand, { Key: { PK: `GRUN#${groupRun.id}`, SK: 'START#1#1' } }).resolves({ Item: { runId: 'run_1' } });
+    ddbMock.on(GetCommand, { Key: { PK: 'RUN#run_1', SK: 'RUN' } }).resolves({ Item: { id: 'run_1', status: 'running', streamId: 'stm_1' } });
+    ddbMock.on(UpdateCommand).resolves({});
+    expect(await startGroupStream(input)).toEqual({ runId: 'run_1' });
+    const update = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':token': 'token-2' });
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('answers the new token at once when that run already ended (finished: success, failed: failure)', async () => {
+    ddbMock.on(GetCommand, { Key: { PK: `GRUN#${groupRun.id}`, SK: 'START#1#1' } }).resolves({ Item: { runId: 'run_1' } });
+    ddbMock.on(GetCommand, { Key: { PK: 'RUN#run_1', SK: 'RUN' } }).resolves({ Item: { id: 'run_1', status: 'finished', streamId: 'stm_1' } });
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    await startGroupStream(input);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)[0].args[0].input).toEqual({ taskToken: 'token-2', output: JSON.stringify({ runId: 'run_1', status: 'finished' }) });
+
+    ddbMock.on(GetCommand, { Key: { PK: 'RUN#run_1', SK: 'RUN' } }).resolves({
+      Item: { id: 'run_1', status: 'failed', streamId: 'stm_1', error: { code: 'Sluice.RecordFailed', message: 'bad record' } },
+    });
+    sfnMock.on(SendTaskFailureCommand).resolves({});
+    await startGroupStream(input);
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)[0].args[0].input).toMatchObject({ taskToken: 'token-2', error: 'Sluice.RecordFailed', cause: 'bad record' });
+  });
+});
+
+describe('group.asl.json', () => {
+  const spec = stateMachines.find((m) => m.name === 'group')!;
+  const text = readFileSync(new URL(`../../infra/statemachines/${spec.file}`, import.meta.url), 'utf8');
+  const definition = JSON.parse(text);
+
+  it('substitutes only registered task functions, and every transition lands on a state', () => {
+    const substitutions = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    expect(new Set(substitutions)).toEqual(new Set(Object.keys(spec.tasks)));
+    const targets: string[] = [];
+    for (const state of Object.values<any>(definition.States)) {
+      if (state.Next) targets.push(state.Next);
+      if (state.Default) targets.push(state.Default);
+      for (const choice of state.Choices ?? []) targets.push(choice.Next);
+      for (const c of state.Catch ?? []) targets.push(c.Next);
+    }
+    for (const target of targets) expect(definition.States).toHaveProperty(target);
+  });
+
+  it('never retries StartStream on a failed stream run (Sluice.Transient is what a run that gave up reports)', () => {
+    const retried = definition.States.StartStream.Retry.flatMap((r: any) => r.ErrorEquals);
+    expect(retried).not.toContain('Sluice.Transient');
+    expect(retried).not.toContain('States.ALL');
+    expect(definition.States.StartStream.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+  });
+});
