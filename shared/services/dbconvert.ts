@@ -8,7 +8,6 @@ import { getRunRecord, listRunRecords, resetStreamOffsets, type RunRecord } from
 import { createStream, getStream, listStreams, streamInput } from './streams.ts';
 import { getRun, startRun } from './runs.ts';
 import { connectionParamsById } from './connections.ts';
-import { createPgCdcSource, slotName } from '../engine/nodes/pg-cdc.ts';
 import { logger } from '../http/logger.ts';
 
 /**
@@ -193,6 +192,8 @@ export async function getStartedStream(principal: Principal, streamId: string): 
  */
 export async function releaseCdcState(stream: StreamRecord): Promise<void> {
   if (stream.definition.mode !== 'continuous') return;
+  // Loaded here, not at import: the database drivers would weigh on every DBConvert handler's cold start.
+  const { createPgCdcSource, slotName } = await import('../engine/nodes/pg-cdc.ts');
   for (const node of stream.definition.nodes.filter((n) => n.type === 'table-source')) {
     const slot = slotName(stream.id, node.id);
     try {

@@ -1,5 +1,4 @@
 import { s3, bucketName } from '../../blobs/client.ts';
-import { s3ClientFor } from '../../connections/drivers.ts';
 import { connectionParamsById } from '../../services/connections.ts';
 import { getRunRecord } from '../../store/runs.ts';
 import { RunConfigurationError } from '../errors.ts';
@@ -8,16 +7,17 @@ import type { NodeContext } from '../types.ts';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../../store/client.ts';
 import { isConditionFailure } from '../../store/errors.ts';
-import { createMysqlCdcSource, type BinlogPosition } from './mysql-cdc.ts';
-import { createPgCdcSource, slotName } from './pg-cdc.ts';
-import { createS3Source } from './s3-source.ts';
-import { createTableSink, type TableSinkConfig } from './table-sink.ts';
-import { createTableSource, tableSpecs, type TableSourceConfig } from './table-source.ts';
+import type { BinlogPosition } from './mysql-cdc.ts';
+import type { TableSinkConfig } from './table-sink.ts';
+import type { TableSourceConfig } from './table-source.ts';
 
 /**
  * The database and S3 nodes, registered with the engine's registry
  * (imported once from shared/engine/nodes.ts). Connections are loaded with
- * their secret from Secrets Manager when the pipeline is built.
+ * their secret from Secrets Manager when the pipeline is built. The node
+ * modules (and the database drivers behind them) are imported only when a
+ * pipeline uses them, so runs of packet and dataset streams do not pay for
+ * them at cold start.
  */
 const params = async (context: NodeContext, connectionId: unknown) => {
   try {
@@ -30,8 +30,10 @@ const params = async (context: NodeContext, connectionId: unknown) => {
 registerSource('table-source', async (context) => {
   const config = context.node.config as unknown as TableSourceConfig & { connectionId: string };
   const connection = await params(context, config.connectionId);
+  const { createTableSource, tableSpecs } = await import('./table-source.ts');
   if (context.mode === 'continuous') {
     if (connection.type === 'postgresql') {
+      const { createPgCdcSource, slotName } = await import('./pg-cdc.ts');
       return createPgCdcSource(connection, { slot: slotName(context.stream.id, context.node.id), tables: tableSpecs(config) });
     }
     if (connection.type === 'mysql') {
@@ -49,6 +51,7 @@ registerSource('table-source', async (context) => {
           }
         },
       };
+      const { createMysqlCdcSource } = await import('./mysql-cdc.ts');
       return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor });
     }
     throw new RunConfigurationError(`node ${context.node.id}: a ${connection.type} connection cannot be read continuously`);
@@ -60,6 +63,7 @@ registerSource('table-source', async (context) => {
 registerSink('table-sink', async (context) => {
   const config = context.node.config as unknown as TableSinkConfig & { connectionId: string };
   const connection = await params(context, config.connectionId);
+  const [{ createTableSink }, { createTableSource }] = await Promise.all([import('./table-sink.ts'), import('./table-source.ts')]);
   // createStructure needs the upstream table-source's schema: found through the run's frozen definition.
   const describeSource = async (table: string) => {
     const run = await getRunRecord(context.runId);
@@ -80,7 +84,9 @@ registerSink('table-sink', async (context) => {
 
 registerSource('s3-source', async (context) => {
   const config = context.node.config as { connectionId?: string; bucket?: string; prefix: string; format: 'ndjson' | 'csv' };
+  const { createS3Source } = await import('./s3-source.ts');
   if (config.connectionId) {
+    const { s3ClientFor } = await import('../../connections/drivers.ts');
     const connection = await params(context, config.connectionId);
     if (connection.type !== 's3') throw new RunConfigurationError(`node ${context.node.id}: connection ${config.connectionId} is not an s3 connection`);
     return createS3Source({ client: s3ClientFor(connection), bucket: config.bucket ?? connection.database, prefix: config.prefix, format: config.format });
