@@ -48,16 +48,14 @@ export interface Orchestration {
 export function bindStateMachines(grantee: iam.IGrantable, orchestration: Orchestration): void {
   if (orchestration.stateMachineArns.length === 0) return;
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-      resources: orchestration.stateMachineArns,
-    }),
+    new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: orchestration.stateMachineArns }),
   );
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['states:DescribeExecution', 'states:StopExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
-      resources: orchestration.executionArns,
-    }),
+    new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: orchestration.executionArns }),
+  );
+  // Task-token calls have no resource type in IAM (the token names the task), so they can only be granted on '*'.
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: ['*'] }),
   );
 }
 

@@ -181,6 +181,16 @@ describe('workflows', () => {
     withWorkflows.root.hasResourceProperties('AWS::Lambda::Function', { Description: 'sluice functions/workflows/process-bundle.ts' });
   });
 
+  it('grants task-token calls on * (IAM has no resource for them), continue-as-new on the machine itself, and secrets to the engine', () => {
+    const rootPolicies = resourcesOf([withWorkflows.root], 'AWS::IAM::Policy').map((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const statements = rootPolicies.flat();
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], Resource: '*' }),
+    );
+    expect(statements.some((s) => s.Action === 'states:StartExecution' && JSON.stringify(s.Resource).includes('stateMachine:'))).toBe(true);
+    expect(statements.some((s) => Array.isArray(s.Action) && s.Action.includes('secretsmanager:GetSecretValue'))).toBe(true);
+  });
+
   it('API functions get the state machine ARN, the scheduler settings and, when they need them, the grants', () => {
     const fns = resourcesOf([...withWorkflows.areas.values()], 'AWS::Lambda::Function');
     for (const fn of fns) {
