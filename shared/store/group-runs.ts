@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aw
 import type { Definition } from '../model/definition.ts';
 import { GROUP_RUN_TRANSITIONS, groupRunCondition, type GroupRunStatus, type GroupRunTransition } from '../model/group-run-lifecycle.ts';
 import { ddb, tableName } from './client.ts';
+import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { groupKey } from './groups.ts';
 import { queryPage, type Item } from './query.ts';
@@ -235,22 +236,8 @@ function slotUpdate(run: Pick<GroupRunRecord, 'id' | 'groupId'>, change: string,
 
 /** Plain fields (the execution ARN once started). */
 export async function setGroupRunFields(id: string, set: Record<string, unknown>): Promise<void> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const parts = Object.entries(set).map(([field, value], i) => {
-    names[`#f${i}`] = field;
-    values[`:v${i}`] = value;
-    return `#f${i} = :v${i}`;
-  });
   await ddb.send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: groupRunKey(id),
-      UpdateExpression: `SET ${parts.join(', ')}`,
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
+    new UpdateCommand({ TableName: tableName(), Key: groupRunKey(id), ConditionExpression: 'attribute_exists(PK)', ...setExpression(set) }),
   );
 }
 

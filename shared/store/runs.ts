@@ -4,6 +4,7 @@ import { transitionCondition, type DesiredStatus, type RunStatus, type RunTransi
 import type { NodeStats, SourceOffset } from '../engine/types.ts';
 import type { TestHooks } from '../engine/test-hooks.ts';
 import { ddb, tableName } from './client.ts';
+import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
@@ -216,22 +217,8 @@ export async function transitionRun(run: Pick<RunRecord, 'id' | 'streamId'>, tra
 
 /** Sets plain fields of a run (execution ARN after continue-as-new). */
 export async function setRunFields(id: string, set: Record<string, unknown>): Promise<void> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const parts = Object.entries(set).map(([field, value], i) => {
-    names[`#f${i}`] = field;
-    values[`:v${i}`] = value;
-    return `#f${i} = :v${i}`;
-  });
   await ddb.send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: runKey(id),
-      UpdateExpression: `SET ${parts.join(', ')}`,
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
+    new UpdateCommand({ TableName: tableName(), Key: runKey(id), ConditionExpression: 'attribute_exists(PK)', ...setExpression(set) }),
   );
 }
 

@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Definition } from '../model/definition.ts';
 import { ddb, tableName } from './client.ts';
+import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { queryAll, queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
@@ -114,15 +115,14 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
     updatedAt: next.updatedAt,
   };
   if (next.faces !== undefined) editable.faces = next.faces;
-  const fields = Object.entries(editable);
+  const update = setExpression(editable);
   const guardedUpdate = {
     Update: {
       TableName: tableName(),
       Key: streamKey(next.id),
-      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      ...update,
       ConditionExpression: 'attribute_exists(PK) AND revision = :revision',
-      ExpressionAttributeNames: Object.fromEntries(fields.map(([field], i) => [`#f${i}`, field])),
-      ExpressionAttributeValues: { ':revision': previous.revision, ...Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])) },
+      ExpressionAttributeValues: { ':revision': previous.revision, ...update.ExpressionAttributeValues },
     },
   };
   try {
@@ -224,22 +224,16 @@ export async function updateStreamFields(
   set: Record<string, unknown>,
   condition?: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> },
 ): Promise<boolean> {
-  const names: Record<string, string> = { ...condition?.names };
-  const values: Record<string, unknown> = { ...condition?.values };
-  const assignments = Object.entries(set).map(([field, value], i) => {
-    names[`#f${i}`] = field;
-    values[`:v${i}`] = value;
-    return `#f${i} = :v${i}`;
-  });
+  const update = setExpression(set);
   try {
     await ddb.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: streamKey(id),
-        UpdateExpression: `SET ${assignments.join(', ')}`,
+        UpdateExpression: update.UpdateExpression,
         ConditionExpression: condition ? `attribute_exists(PK) AND (${condition.expression})` : 'attribute_exists(PK)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ExpressionAttributeNames: { ...condition?.names, ...update.ExpressionAttributeNames },
+        ExpressionAttributeValues: { ...condition?.values, ...update.ExpressionAttributeValues },
       }),
     );
     return true;
