@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The Domo `schedule` object: `cron` in Quartz style (seconds minutes hours
@@ -86,14 +86,12 @@ export function repeatingIntervalProblem(expression: string): string | undefined
   return undefined;
 }
 
-export const domoSchedule = z
-  .looseObject({
-    cron: z.string().optional(),
-    expression: z.string().optional(),
-    start: z.string().optional(),
-    end: z.string().optional(),
-  })
-  .superRefine((schedule, ctx) => {
+export const domoSchedule = z.looseObject({
+    cron: z.optional(z.string()),
+    expression: z.optional(z.string()),
+    start: z.optional(z.string()),
+    end: z.optional(z.string()),
+  }).check(z.superRefine((schedule, ctx) => {
     if (!schedule.cron && !schedule.expression) ctx.addIssue({ code: 'custom', message: 'a schedule needs cron or expression', path: [] });
     const cron = schedule.cron ? quartzCronProblem(schedule.cron) : undefined;
     if (cron) ctx.addIssue({ code: 'custom', message: cron, path: ['cron'] });
@@ -106,7 +104,7 @@ export const domoSchedule = z
     if (schedule.start && schedule.end && isDateTime(schedule.start) && isDateTime(schedule.end) && Date.parse(schedule.end) < Date.parse(schedule.start)) {
       ctx.addIssue({ code: 'custom', message: 'end is before start', path: ['end'] });
     }
-  });
+  }));
 export type DomoSchedule = z.output<typeof domoSchedule>;
 
 /**
