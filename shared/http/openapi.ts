@@ -9,7 +9,8 @@ import { PACKET_ROUTE_DOCS } from './openapi-packets.ts';
  * The OpenAPI 3.1 document of every face, built from the route table (so no
  * route can be missing) plus the request and response schemas registered below.
  */
-const errorSchema = z.object({
+const errorSchema = z
+  .object({
     error: z.object({
       code: z.string(),
       message: z.string(),
@@ -19,7 +20,8 @@ const errorSchema = z.object({
   })
   .meta({ id: 'Error' });
 
-const streamSchema = z.object({
+const streamSchema = z
+  .object({
     id: z.string(),
     solutionId: z.string(),
     namespace: z.string(),
@@ -38,7 +40,8 @@ const streamSchema = z.object({
 // --- executions, datasets, Domo face (issue 5) ---
 const updateMethodSchema = z.enum(['APPEND', 'REPLACE', 'UPSERT']);
 const executionBody = z.object({ updateMethod: updateMethodSchema.optional(), keyColumnNames: z.array(z.string()).optional() }).meta({ id: 'ExecutionInput' });
-const executionSchema = z.object({
+const executionSchema = z
+  .object({
     id: z.string(),
     number: z.number().int(),
     streamId: z.string(),
@@ -56,11 +59,13 @@ const executionSchema = z.object({
   .meta({ id: 'Execution' });
 const partSchema = z.object({ partId: z.number().int(), source: z.enum(['inline', 'presigned']), bytes: z.number().int().nullable(), rows: z.number().int().nullable(), uploadedAt: z.string() });
 const datasetSchemaBody = z.object({ columns: z.array(z.object({ name: z.string(), type: z.string() })) });
-const datasetSchema = z.object({ version: z.number().int(), rows: z.number().int(), bytes: z.number().int(), schema: datasetSchemaBody.nullable(), updatedAt: z.string().nullable(), updateMethod: updateMethodSchema.nullable() })
+const datasetSchema = z
+  .object({ version: z.number().int(), rows: z.number().int(), bytes: z.number().int(), schema: datasetSchemaBody.nullable(), updatedAt: z.string().nullable(), updateMethod: updateMethodSchema.nullable() })
   .meta({ id: 'Dataset' });
 const domoSchemaBody = z.object({ columns: z.array(z.object({ name: z.string(), type: z.string() })) });
 const domoScheduleBody = z.object({ cron: z.string().optional().describe('Quartz cron, 6 or 7 fields'), expression: z.string().optional().describe('ISO 8601 repeating interval'), start: z.string().optional(), end: z.string().optional() });
-const domoStreamBody = z.object({
+const domoStreamBody = z
+  .object({
     transport: z.object({ type: z.string() }).passthrough(),
     dataSource: z.object({ name: z.string(), description: z.string().optional() }).passthrough(),
     account: z.record(z.string(), z.unknown()).optional(),
@@ -72,7 +77,8 @@ const domoStreamBody = z.object({
     keyColumnNames: z.array(z.string()).optional(),
   })
   .meta({ id: 'DomoStreamInput' });
-const domoExecutionSchema = z.object({
+const domoExecutionSchema = z
+  .object({
     id: z.number().int(),
     executionId: z.number().int(),
     streamId: z.number().int(),
@@ -85,7 +91,8 @@ const domoExecutionSchema = z.object({
   })
   .passthrough()
   .meta({ id: 'DomoExecution' });
-const domoStreamSchema = z.object({
+const domoStreamSchema = z
+  .object({
     id: z.number().int(),
     valid: z.boolean(),
     transport: z.record(z.string(), z.unknown()),
@@ -104,10 +111,12 @@ const domoStreamSchema = z.object({
   .passthrough()
   .meta({ id: 'DomoStream' });
 
-const versionSchema = z.object({ version: z.string(), revision: z.number().int(), description: z.string(), createdAt: z.string() })
+const versionSchema = z
+  .object({ version: z.string(), revision: z.number().int(), description: z.string(), createdAt: z.string() })
   .meta({ id: 'StreamVersion' });
 
-const exportSchema = z.object({
+const exportSchema = z
+  .object({
     format: z.literal('sluice.stream/v1'),
     name: z.string(),
     namespace: z.string(),
@@ -120,7 +129,8 @@ const exportSchema = z.object({
 
 const nodeRef = z.object({ id: z.string(), type: z.string(), name: z.string().optional() });
 const edgeRef = z.object({ from: z.string(), to: z.string() });
-const versionDiffSchema = z.object({
+const versionDiffSchema = z
+  .object({
     from: z.object({ version: z.string(), revision: z.number().int() }),
     to: z.object({ version: z.string(), revision: z.number().int() }),
     identical: z.boolean(),
@@ -133,7 +143,8 @@ const versionDiffSchema = z.object({
   })
   .meta({ id: 'StreamVersionDiff' });
 
-const deploymentSchema = z.object({
+const deploymentSchema = z
+  .object({
     streamId: z.string(),
     phase: z.enum(['deployed', 'undeployed']),
     version: z.string(),
@@ -156,7 +167,8 @@ const nodeStatsSchema = z.object({
 });
 const totalsSchema = z.object({ in: z.number().int(), out: z.number().int(), failed: z.number().int(), bytesIn: z.number().int(), bytesOut: z.number().int() });
 const runStatus = z.enum(['running', 'paused', 'stopped', 'finished', 'failed', 'time_limit_reached', 'event_limit_reached']);
-const runSchema = z.object({
+const runSchema = z
+  .object({
     id: z.string(),
     streamId: z.string(),
     version: z.string().meta({ description: 'the deployed tag, or autosave' }),
@@ -173,7 +185,8 @@ const runSchema = z.object({
     fireTime: z.string().optional(),
   })
   .meta({ id: 'Run' });
-const runStatsSchema = z.object({
+const runStatsSchema = z
+  .object({
     runId: z.string(),
     streamId: z.string(),
     status: runStatus,
@@ -185,7 +198,8 @@ const runStatsSchema = z.object({
     endedAt: z.string().nullable(),
   })
   .meta({ id: 'RunStats' });
-const statsItemSchema = z.object({
+const statsItemSchema = z
+  .object({
     streamId: z.string(),
     name: z.string(),
     namespace: z.string(),
@@ -200,9 +214,11 @@ const statsItemSchema = z.object({
     groups: z.array(z.object({ id: z.string(), name: z.string() })),
   })
   .meta({ id: 'StreamStats' });
-const offsetsSchema = z.object({ streamId: z.string(), offsets: z.record(z.string(), z.record(z.string(), z.unknown())), updatedAt: z.string().nullable(), runId: z.string().nullable() })
+const offsetsSchema = z
+  .object({ streamId: z.string(), offsets: z.record(z.string(), z.record(z.string(), z.unknown())), updatedAt: z.string().nullable(), runId: z.string().nullable() })
   .meta({ id: 'StreamOffsets' });
-const aggregateSchema = z.object({
+const aggregateSchema = z
+  .object({
     key: z.string(),
     group: z.record(z.string(), z.unknown()),
     values: z.record(z.string(), z.number().nullable()),
@@ -212,7 +228,8 @@ const aggregateSchema = z.object({
   .meta({ id: 'AggregateItem' });
 
 // --- stream groups (issue 7) ---
-const groupRunSchema = z.object({
+const groupRunSchema = z
+  .object({
     id: z.string(),
     groupId: z.string(),
     status: z.enum(['preparing', 'running', 'stopped', 'finished', 'failed']),
@@ -228,7 +245,8 @@ const groupRunSchema = z.object({
     attempt: z.number().int().meta({ description: '1, then +1 per resume (each attempt is one execution)' }),
     startedAt: z.string(),
     endedAt: z.string().nullable(),
-    error: z.object({
+    error: z
+      .object({
         code: z.string(),
         message: z.string(),
         streamId: z.string().optional(),
@@ -248,7 +266,8 @@ interface RouteDoc {
 
 /** Schemas per route; a route without an entry still appears, with its path, auth and a generic answer. */
 // --- connections, DBConvert face (issue 8) ---
-const connectionBody = z.object({
+const connectionBody = z
+  .object({
     name: z.string(),
     type: z.string().meta({ description: 'postgresql, mysql (MariaDB too) or s3, any casing' }),
     host: z.string(),
@@ -260,17 +279,20 @@ const connectionBody = z.object({
     options: z.record(z.string(), z.unknown()).optional(),
   })
   .meta({ id: 'ConnectionInput' });
-const connectionSchema = z.object({
+const connectionSchema = z
+  .object({
     id: z.string(), name: z.string(), type: z.enum(['postgresql', 'mysql', 's3']), host: z.string(), port: z.number().int(), database: z.string(),
     username: z.string(), ssl: z.unknown(), options: z.record(z.string(), z.unknown()), hasPassword: z.boolean(), revision: z.number().int(),
     createdAt: z.string(), updatedAt: z.string(),
   })
   .meta({ id: 'Connection' });
-const dbcConnectionSchema = z.object({ id: z.string(), name: z.string(), type: z.string(), host: z.string(), port: z.number().int(), username: z.string(), database: z.string(), created: z.number().int() })
+const dbcConnectionSchema = z
+  .object({ id: z.string(), name: z.string(), type: z.string(), host: z.string(), port: z.number().int(), username: z.string(), database: z.string(), created: z.number().int() })
   .meta({ id: 'DbconvertConnection' });
 const dbcPingSchema = z.object({ ping: z.enum(['ok', 'failed']), latencyMs: z.number().optional(), error: z.string().optional() });
 const dbcTable = z.object({ name: z.string(), query: z.string().optional(), operations: z.array(z.enum(['insert', 'update', 'delete'])).optional() });
-const dbcConfigBody = z.object({
+const dbcConfigBody = z
+  .object({
     name: z.string(), source: z.string(), target: z.string(), mode: z.enum(['convert', 'load', 'cdc']), tables: z.array(dbcTable),
     dataBundleSize: z.number().int().optional(), reportingIntervals: z.object({ source: z.number().int(), target: z.number().int() }).optional(),
     limits: z.object({ numberOfEvents: z.number().int().optional(), elapsedTime: z.number().int().optional() }).optional(),
@@ -283,7 +305,8 @@ const dbcSideStats = z.object({
   counter: z.number(), failedCounter: z.number(), prevDataSize: z.number(), sumDataSize: z.number(), reportingInterval: z.number(),
   start: z.string(), duration: z.string(), avgRate: z.number(), status: z.string(),
 });
-const dbcStatsSchema = z.object({ streamID: z.string(), configID: z.string(), source: dbcSideStats, target: dbcSideStats, nodes: z.array(z.object({ id: z.string(), type: z.string(), stat: dbcSideStats })) })
+const dbcStatsSchema = z
+  .object({ streamID: z.string(), configID: z.string(), source: dbcSideStats, target: dbcSideStats, nodes: z.array(z.object({ id: z.string(), type: z.string(), stat: dbcSideStats })) })
   .meta({ id: 'DbconvertStats' });
 
 export const ROUTE_DOCS: Record<string, RouteDoc> = {

@@ -24,11 +24,11 @@ export const skipLimitQuery = z.object({
 
 const jsonBatch = z.object({
   packets: z.array(
-      z.object({
-        data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
-        contentType: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-      }),
-    ).check(z.minLength(1, 'at least one packet is required')),
+    z.object({
+      data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
+      contentType: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+    }),
+  ).check(z.minLength(1, 'at least one packet is required')),
 });
 
 const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];

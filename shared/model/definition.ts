@@ -50,19 +50,19 @@ function buildSchemas() {
     meter: z.strictObject({
       groupBy: z._default(z.array(z.string().check(z.minLength(1))), []),
       aggregates: z.record(
-          z.string().check(z.minLength(1)),
-          z.strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.optional(z.string().check(z.minLength(1))) }).check(z.refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' })),
-        ).check(z.refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' })),
+        z.string().check(z.minLength(1)),
+        z.strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.optional(z.string().check(z.minLength(1))) }).check(z.refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' })),
+      ).check(z.refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' })),
       onError,
     }),
     dataset: z.strictObject({
-        updateMethod: z._default(z.enum(['APPEND', 'REPLACE', 'UPSERT']), 'APPEND'),
-        keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1)))),
-        onError,
-      }).check(z.refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
-        message: 'UPSERT needs keyColumnNames',
-        path: ['keyColumnNames'],
-      })),
+      updateMethod: z._default(z.enum(['APPEND', 'REPLACE', 'UPSERT']), 'APPEND'),
+      keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1)))),
+      onError,
+    }).check(z.refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
+      message: 'UPSERT needs keyColumnNames',
+      path: ['keyColumnNames'],
+    })),
     'aggregation-store': z.strictObject({ onError }),
     'table-sink': z.strictObject({
       connectionId: z.string().check(z.minLength(1)),
@@ -89,10 +89,10 @@ function buildSchemas() {
     edges: z._default(z.array(z.strictObject({ from: z.string(), to: z.string() })).check(z.maxLength(1000)), []),
     nodeGroups: z._default(z.array(z.strictObject({ id: z.string().check(z.minLength(1)), name: z.optional(z.string()), nodes: z.array(z.string()) })), []),
     settings: z._default(z.object({
-        dataBundleSize: z._default(z.number().check(z.int(), z.gte(1), z.lte(10_000)), 500),
-        reportingIntervals: z._default(z.strictObject({ source: z._default(z.number().check(z.int(), z.gte(1)), 3), target: z._default(z.number().check(z.int(), z.gte(1)), 3) }), { source: 3, target: 3 }),
-        limits: z._default(z.strictObject({ numberOfEvents: z._default(z.number().check(z.int(), z.gte(0)), 0), elapsedTime: z._default(z.number().check(z.int(), z.gte(0)), 0) }), { numberOfEvents: 0, elapsedTime: 0 }),
-      }), { dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
+      dataBundleSize: z._default(z.number().check(z.int(), z.gte(1), z.lte(10_000)), 500),
+      reportingIntervals: z._default(z.strictObject({ source: z._default(z.number().check(z.int(), z.gte(1)), 3), target: z._default(z.number().check(z.int(), z.gte(1)), 3) }), { source: 3, target: 3 }),
+      limits: z._default(z.strictObject({ numberOfEvents: z._default(z.number().check(z.int(), z.gte(0)), 0), elapsedTime: z._default(z.number().check(z.int(), z.gte(0)), 0) }), { numberOfEvents: 0, elapsedTime: 0 }),
+    }), { dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
     schedule: z.optional(z.nullable(z.strictObject({ cron: cronExpression, timezone: z.optional(z.string()) }))),
   });
   return { NODE_CONFIG, definitionSchema };
