@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
 import { domoFaceOf, getDomoStream } from '#shared/services/domo-streams.ts';
 import { listExecutions } from '#shared/services/executions.ts';
 import { domoExecutionJson } from './shapes.ts';
 
-const query = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) });
+const query = z.object({ limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(500)), 50), offset: z._default(z.coerce.number().check(z.int(), z.gte(0)), 0) });
 
 /** Newest first, `?limit&offset` as Domo's lists. */
 export const handler = httpHandler(async (request) => {

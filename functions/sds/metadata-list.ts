@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { rangeQuery, skipLimitQuery } from '#shared/http/packets.ts';
 import { ok } from '#shared/http/reply.ts';
@@ -7,7 +8,7 @@ import { streamOf } from './params.ts';
 
 /** GET .../streams/{streamName}/metadata?start&stop&skip&limit: an array of metadata packets. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop, skip, limit } = request.queryAs(rangeQuery.extend(skipLimitQuery.shape));
+  const { start, stop, skip, limit } = request.queryAs(z.extend(rangeQuery, skipLimitQuery.shape));
   const stream = await streamOf(request);
   return ok(await skipLimit((pageSize, cursor) => listMetadata(stream, start, stop, pageSize, cursor), skip, limit));
 });

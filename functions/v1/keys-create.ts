@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { created } from '#shared/http/reply.ts';
 import { SCOPES } from '#shared/model/principal.ts';
@@ -7,9 +7,9 @@ import { createKey } from '#shared/services/keys.ts';
 import { getSolution } from '#shared/store/solutions.ts';
 
 const body = z.object({
-  name: z.string().trim().min(1).max(128),
-  scopes: z.array(z.enum(SCOPES)).min(1),
-  solutionId: z.string().optional(),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  scopes: z.array(z.enum(SCOPES)).check(z.minLength(1)),
+  solutionId: z.optional(z.string()),
 });
 
 export const handler = httpHandler(

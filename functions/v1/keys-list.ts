@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { pageQuery } from '#shared/http/query.ts';
 import { ok } from '#shared/http/reply.ts';
 import { listKeys } from '#shared/store/keys.ts';
 
-const query = pageQuery.extend({ solutionId: z.string().optional() });
+const query = z.extend(pageQuery, { solutionId: z.optional(z.string()) });
 
 export const handler = httpHandler(async (request) => {
   const { limit, cursor, solutionId } = request.queryAs(query);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { packetIndexParam } from '#shared/http/packets.ts';
 import { created, ok } from '#shared/http/reply.ts';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { packetIndexParam } from '#shared/http/packets.ts';
 import { pageQuery } from '#shared/http/query.ts';
@@ -7,7 +7,7 @@ import { MAX_PACKET_INDEX } from '#shared/store/packets.ts';
 import { listPacketEntries } from '#shared/services/packets.ts';
 import { checkRange } from '#shared/services/sessions.ts';
 
-const query = pageQuery.extend({ start: packetIndexParam.default(1), stop: packetIndexParam.default(MAX_PACKET_INDEX) });
+const query = z.extend(pageQuery, { start: z._default(packetIndexParam, 1), stop: z._default(packetIndexParam, MAX_PACKET_INDEX) });
 
 /** GET /v1/streams/{id}/packets?start&stop: index entries, paginated. */
 export const handler = httpHandler(async (request) => {

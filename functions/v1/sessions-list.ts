@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { rangeQuery } from '#shared/http/packets.ts';
 import { pageQuery } from '#shared/http/query.ts';
@@ -7,7 +8,7 @@ import { getStream } from '#shared/services/streams.ts';
 
 /** GET /v1/streams/{id}/sessions?start&stop (required): sessions overlapping the range, paginated. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop, limit, cursor } = request.queryAs(pageQuery.extend(rangeQuery.shape));
+  const { start, stop, limit, cursor } = request.queryAs(z.extend(pageQuery, rangeQuery.shape));
   const stream = await getStream(request.principal, request.params.id);
   return ok(await listSessions(stream, start, stop, limit, cursor));
 });

@@ -1,9 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { created } from '#shared/http/reply.ts';
 import { createSolution } from '#shared/services/solutions.ts';
 
-const body = z.object({ name: z.string().trim().min(1).max(128) });
+const body = z.object({ name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)) });
 
 export const handler = httpHandler(
   async (request) => {

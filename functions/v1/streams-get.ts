@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok, etagOf } from '#shared/http/reply.ts';
 import { versionRef } from '#shared/model/versions.ts';
@@ -6,7 +6,7 @@ import { getStream } from '#shared/services/streams.ts';
 import { resolveVersion } from '#shared/services/versions.ts';
 import { selectFields, streamJson } from './shapes.ts';
 
-const query = z.object({ fields: z.string().optional(), version: versionRef.optional() });
+const query = z.object({ fields: z.optional(z.string()), version: z.optional(versionRef) });
 
 /**
  * `?version=<tag>` answers the stream with that tag's definition and a

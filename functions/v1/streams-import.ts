@@ -1,13 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { created, etagOf, ok } from '#shared/http/reply.ts';
 import { importDocument, importStream, ON_CONFLICT } from '#shared/services/imports.ts';
 import { streamJson } from './shapes.ts';
 
 const query = z.object({
-  onConflict: z.enum(ON_CONFLICT).default('fail'),
-  allowNodeDeletions: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
-  solutionId: z.string().min(1).optional(),
+  onConflict: z._default(z.enum(ON_CONFLICT), 'fail'),
+  allowNodeDeletions: z.pipe(z._default(z.enum(['true', 'false']), 'false'), z.transform((value) => value === 'true')),
+  solutionId: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Imports an export document: 201 created/renamed, 200 overwritten/skipped. */

@@ -1,18 +1,18 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { pageQuery } from '#shared/http/query.ts';
 import { ok } from '#shared/http/reply.ts';
 import { listStreams, solutionFor } from '#shared/services/streams.ts';
 import { streamJson } from './shapes.ts';
 
-const query = pageQuery.extend({
-  name: z.string().optional(),
-  namespace: z.string().optional(),
-  collector: z.string().optional(),
-  meter: z.string().optional(),
-  aggregationStore: z.string().optional(),
-  solutionId: z.string().optional(),
-  status: z.string().optional(),
+const query = z.extend(pageQuery, {
+  name: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  collector: z.optional(z.string()),
+  meter: z.optional(z.string()),
+  aggregationStore: z.optional(z.string()),
+  solutionId: z.optional(z.string()),
+  status: z.optional(z.string()),
 });
 
 export const handler = httpHandler(async (request) => {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok, etagOf } from '#shared/http/reply.ts';
 import { namespaceName, streamName, updateStream } from '#shared/services/streams.ts';
@@ -6,10 +6,10 @@ import { mergePatch } from '#shared/model/merge-patch.ts';
 import { streamJson } from './shapes.ts';
 
 const body = z.strictObject({
-  name: streamName.optional(),
-  namespace: namespaceName.optional(),
-  description: z.string().max(4096).optional(),
-  definition: z.record(z.string(), z.unknown()).optional(),
+  name: z.optional(streamName),
+  namespace: z.optional(namespaceName),
+  description: z.optional(z.string().check(z.maxLength(4096))),
+  definition: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** PATCH is a JSON merge patch (RFC 7386) of name, namespace, description and definition. */

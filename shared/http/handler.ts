@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { routeByKey, type Route } from '#functions/routes.ts';
 import { SluiceError, invalid, preconditionFailed, tooLarge, unauthorized, forbidden } from '../model/errors.ts';
 import { hasScopes, type Principal } from '../model/principal.ts';
@@ -25,9 +25,9 @@ export interface ApiRequest {
   /** `https://host` of this API, for links in answers. */
   baseUrl: string;
   rawBody(): Buffer;
-  json<S extends z.ZodType>(schema: S): z.output<S>;
-  queryAs<S extends z.ZodType>(schema: S): z.output<S>;
-  paramsAs<S extends z.ZodType>(schema: S): z.output<S>;
+  json<S extends z.ZodMiniType>(schema: S): z.output<S>;
+  queryAs<S extends z.ZodMiniType>(schema: S): z.output<S>;
+  paramsAs<S extends z.ZodMiniType>(schema: S): z.output<S>;
   /** The revision an If-Match header asks for, if any. */
   ifMatch(): number | undefined;
 }

@@ -260,8 +260,8 @@ const groupRunSchema = z
 
 interface RouteDoc {
   summary: string;
-  body?: z.ZodType;
-  response?: z.ZodType;
+  body?: z.core.$ZodType;
+  response?: z.core.$ZodType;
 }
 
 /** Schemas per route; a route without an entry still appears, with its path, auth and a generic answer. */

@@ -1,5 +1,5 @@
 import { decode } from '@msgpack/msgpack';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { invalid, unsupportedMediaType } from '../model/errors.ts';
 import { parseWith } from '../model/validation.ts';
 import { MAX_PACKET_INDEX } from '../store/packets.ts';
@@ -11,30 +11,24 @@ import type { PacketInput } from '../services/packets.ts';
  */
 
 /** A packet index in a query or path: digits only ("", "-1", "1.5", "abc" are 400). */
-export const packetIndexParam = z
-  .string()
-  .regex(/^\d{1,12}$/, 'must be a non-negative integer')
-  .transform(Number)
-  .refine((n) => n <= MAX_PACKET_INDEX, 'is too large');
+export const packetIndexParam = z.pipe(z.string().check(z.regex(/^\d{1,12}$/, 'must be a non-negative integer')), z.transform(Number)).check(z.refine((n) => n <= MAX_PACKET_INDEX, 'is too large'));
 
 /** `?start&stop`, both required (MODE and the native range endpoints). */
 export const rangeQuery = z.object({ start: packetIndexParam, stop: packetIndexParam });
 
 /** MODE `?skip&limit` (limit 0 or absent = no limit). */
 export const skipLimitQuery = z.object({
-  skip: z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number).default(0),
-  limit: z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number).default(0),
+  skip: z._default(z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a non-negative integer')), z.transform(Number)), 0),
+  limit: z._default(z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a non-negative integer')), z.transform(Number)), 0),
 });
 
 const jsonBatch = z.object({
-  packets: z
-    .array(
-      z.object({
-        data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
-        contentType: z.string().min(1).max(255).optional(),
-      }),
-    )
-    .min(1, 'at least one packet is required'),
+  packets: z.array(
+    z.object({
+      data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
+      contentType: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+    }),
+  ).check(z.minLength(1, 'at least one packet is required')),
 });
 
 const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { invalid, type ErrorDetail } from './errors.ts';
 import { issuesToDetails } from './validation.ts';
 
@@ -11,10 +11,7 @@ export const NODE_TYPES = [...SOURCE_TYPES, ...TRANSFORM_TYPES, ...SINK_TYPES] a
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** EventBridge Scheduler cron: six fields, minutes to year (e.g. `0 2 * * ? *`). */
-export const cronExpression = z
-  .string()
-  .regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year')
-  .refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character');
+export const cronExpression = z.string().check(z.regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year'), z.refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character'));
 
 /**
  * The schemas are built on first use, not at import: building them costs a few
@@ -22,95 +19,81 @@ export const cronExpression = z
  * (reads, lists, runs) should not pay.
  */
 function buildSchemas() {
-  const onError = z.enum(['skip', 'fail']).optional();
-  const expression = z.string().min(1, 'an expression is required');
-  const name = z.string().min(1).max(128);
+  const onError = z.optional(z.enum(['skip', 'fail']));
+  const expression = z.string().check(z.minLength(1, 'an expression is required'));
+  const name = z.string().check(z.minLength(1), z.maxLength(128));
 
   const tableSpec = z.strictObject({
-    name: z.string().min(1),
-    query: z.string().min(1).optional(),
-    operations: z.array(z.enum(['insert', 'update', 'delete'])).optional(),
+    name: z.string().check(z.minLength(1)),
+    query: z.optional(z.string().check(z.minLength(1))),
+    operations: z.optional(z.array(z.enum(['insert', 'update', 'delete']))),
   });
 
   /** Config schema per node type; unknown keys are refused so typos surface. */
   const NODE_CONFIG = {
     'http-collector': z.strictObject({
-      format: z.enum(['ndjson', 'csv', 'json', 'raw']).default('ndjson'),
-      columns: z.array(z.string().min(1)).optional(),
+      format: z._default(z.enum(['ndjson', 'csv', 'json', 'raw']), 'ndjson'),
+      columns: z.optional(z.array(z.string().check(z.minLength(1)))),
       onError,
     }),
-    'dataset-source': z.strictObject({ streamId: z.string().min(1).optional(), onError }),
-    'table-source': z
-      .strictObject({ connectionId: z.string().min(1), tables: z.array(tableSpec).min(1).optional(), query: z.string().min(1).optional(), onError })
-      .refine((c) => c.tables || c.query, { message: 'either tables or query is required' }),
+    'dataset-source': z.strictObject({ streamId: z.optional(z.string().check(z.minLength(1))), onError }),
+    'table-source': z.strictObject({ connectionId: z.string().check(z.minLength(1)), tables: z.optional(z.array(tableSpec).check(z.minLength(1))), query: z.optional(z.string().check(z.minLength(1))), onError }).check(z.refine((c) => c.tables || c.query, { message: 'either tables or query is required' })),
     's3-source': z.strictObject({
-      connectionId: z.string().min(1).optional(),
-      bucket: z.string().min(3).optional(),
-      prefix: z.string().default(''),
-      format: z.enum(['ndjson', 'csv']).default('ndjson'),
+      connectionId: z.optional(z.string().check(z.minLength(1))),
+      bucket: z.optional(z.string().check(z.minLength(3))),
+      prefix: z._default(z.string(), ''),
+      format: z._default(z.enum(['ndjson', 'csv']), 'ndjson'),
       onError,
     }),
     filter: z.strictObject({ expression, onError }),
     map: z.strictObject({ expression, onError }),
     meter: z.strictObject({
-      groupBy: z.array(z.string().min(1)).default([]),
-      aggregates: z
-        .record(
-          z.string().min(1),
-          z
-            .strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.string().min(1).optional() })
-            .refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' }),
-        )
-        .refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' }),
+      groupBy: z._default(z.array(z.string().check(z.minLength(1))), []),
+      aggregates: z.record(
+        z.string().check(z.minLength(1)),
+        z.strictObject({ fn: z.enum(['sum', 'count', 'min', 'max', 'avg']), field: z.optional(z.string().check(z.minLength(1))) }).check(z.refine((a) => a.fn === 'count' || a.field, { message: 'field is required unless fn is count' })),
+      ).check(z.refine((a) => Object.keys(a).length > 0, { message: 'at least one aggregate is required' })),
       onError,
     }),
-    dataset: z
-      .strictObject({
-        updateMethod: z.enum(['APPEND', 'REPLACE', 'UPSERT']).default('APPEND'),
-        keyColumnNames: z.array(z.string().min(1)).optional(),
-        onError,
-      })
-      .refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
-        message: 'UPSERT needs keyColumnNames',
-        path: ['keyColumnNames'],
-      }),
+    dataset: z.strictObject({
+      updateMethod: z._default(z.enum(['APPEND', 'REPLACE', 'UPSERT']), 'APPEND'),
+      keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1)))),
+      onError,
+    }).check(z.refine((c) => c.updateMethod !== 'UPSERT' || (c.keyColumnNames?.length ?? 0) > 0, {
+      message: 'UPSERT needs keyColumnNames',
+      path: ['keyColumnNames'],
+    })),
     'aggregation-store': z.strictObject({ onError }),
     'table-sink': z.strictObject({
-      connectionId: z.string().min(1),
-      table: z.string().min(1).optional(),
-      createStructure: z.boolean().default(true),
-      truncateTarget: z.boolean().default(false),
+      connectionId: z.string().check(z.minLength(1)),
+      table: z.optional(z.string().check(z.minLength(1))),
+      createStructure: z._default(z.boolean(), true),
+      truncateTarget: z._default(z.boolean(), false),
       onError,
     }),
-    'packet-sink': z.strictObject({ streamId: z.string().min(1), onError }),
-  } satisfies Record<NodeType, z.ZodType>;
+    'packet-sink': z.strictObject({ streamId: z.string().check(z.minLength(1)), onError }),
+  } satisfies Record<NodeType, z.ZodMiniType>;
 
-  const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'node ids are 1 to 64 letters, digits, _ or -');
+  const nodeId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'node ids are 1 to 64 letters, digits, _ or -'));
 
   const nodeSchema = z.object({
     id: nodeId,
     type: z.string(),
-    name: name.optional(),
-    config: z.record(z.string(), z.unknown()).default({}),
+    name: z.optional(name),
+    config: z._default(z.record(z.string(), z.unknown()), {}),
   });
 
   const definitionSchema = z.object({
-    mode: z.enum(['batch', 'continuous']).default('batch'),
-    nodes: z.array(nodeSchema).max(200).default([]),
-    edges: z.array(z.strictObject({ from: z.string(), to: z.string() })).max(1000).default([]),
-    nodeGroups: z.array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), nodes: z.array(z.string()) })).default([]),
-    settings: z
-      .object({
-        dataBundleSize: z.number().int().min(1).max(10_000).default(500),
-        reportingIntervals: z
-          .strictObject({ source: z.number().int().min(1).default(3), target: z.number().int().min(1).default(3) })
-          .default({ source: 3, target: 3 }),
-        limits: z
-          .strictObject({ numberOfEvents: z.number().int().min(0).default(0), elapsedTime: z.number().int().min(0).default(0) })
-          .default({ numberOfEvents: 0, elapsedTime: 0 }),
-      })
-      .default({ dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
-    schedule: z.strictObject({ cron: cronExpression, timezone: z.string().optional() }).nullable().optional(),
+    mode: z._default(z.enum(['batch', 'continuous']), 'batch'),
+    nodes: z._default(z.array(nodeSchema).check(z.maxLength(200)), []),
+    edges: z._default(z.array(z.strictObject({ from: z.string(), to: z.string() })).check(z.maxLength(1000)), []),
+    nodeGroups: z._default(z.array(z.strictObject({ id: z.string().check(z.minLength(1)), name: z.optional(z.string()), nodes: z.array(z.string()) })), []),
+    settings: z._default(z.object({
+      dataBundleSize: z._default(z.number().check(z.int(), z.gte(1), z.lte(10_000)), 500),
+      reportingIntervals: z._default(z.strictObject({ source: z._default(z.number().check(z.int(), z.gte(1)), 3), target: z._default(z.number().check(z.int(), z.gte(1)), 3) }), { source: 3, target: 3 }),
+      limits: z._default(z.strictObject({ numberOfEvents: z._default(z.number().check(z.int(), z.gte(0)), 0), elapsedTime: z._default(z.number().check(z.int(), z.gte(0)), 0) }), { numberOfEvents: 0, elapsedTime: 0 }),
+    }), { dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
+    schedule: z.optional(z.nullable(z.strictObject({ cron: cronExpression, timezone: z.optional(z.string()) }))),
   });
   return { NODE_CONFIG, definitionSchema };
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The Domo `schedule` object: `cron` in Quartz style (seconds minutes hours
@@ -86,27 +86,25 @@ export function repeatingIntervalProblem(expression: string): string | undefined
   return undefined;
 }
 
-export const domoSchedule = z
-  .looseObject({
-    cron: z.string().optional(),
-    expression: z.string().optional(),
-    start: z.string().optional(),
-    end: z.string().optional(),
-  })
-  .superRefine((schedule, ctx) => {
-    if (!schedule.cron && !schedule.expression) ctx.addIssue({ code: 'custom', message: 'a schedule needs cron or expression', path: [] });
-    const cron = schedule.cron ? quartzCronProblem(schedule.cron) : undefined;
-    if (cron) ctx.addIssue({ code: 'custom', message: cron, path: ['cron'] });
-    const expression = schedule.expression ? repeatingIntervalProblem(schedule.expression) : undefined;
-    if (expression) ctx.addIssue({ code: 'custom', message: expression, path: ['expression'] });
-    for (const field of ['start', 'end'] as const) {
-      const value = schedule[field];
-      if (value !== undefined && !isDateTime(value)) ctx.addIssue({ code: 'custom', message: `${field} is not an ISO 8601 date-time`, path: [field] });
-    }
-    if (schedule.start && schedule.end && isDateTime(schedule.start) && isDateTime(schedule.end) && Date.parse(schedule.end) < Date.parse(schedule.start)) {
-      ctx.addIssue({ code: 'custom', message: 'end is before start', path: ['end'] });
-    }
-  });
+export const domoSchedule = z.looseObject({
+  cron: z.optional(z.string()),
+  expression: z.optional(z.string()),
+  start: z.optional(z.string()),
+  end: z.optional(z.string()),
+}).check(z.superRefine((schedule, ctx) => {
+  if (!schedule.cron && !schedule.expression) ctx.addIssue({ code: 'custom', message: 'a schedule needs cron or expression', path: [] });
+  const cron = schedule.cron ? quartzCronProblem(schedule.cron) : undefined;
+  if (cron) ctx.addIssue({ code: 'custom', message: cron, path: ['cron'] });
+  const expression = schedule.expression ? repeatingIntervalProblem(schedule.expression) : undefined;
+  if (expression) ctx.addIssue({ code: 'custom', message: expression, path: ['expression'] });
+  for (const field of ['start', 'end'] as const) {
+    const value = schedule[field];
+    if (value !== undefined && !isDateTime(value)) ctx.addIssue({ code: 'custom', message: `${field} is not an ISO 8601 date-time`, path: [field] });
+  }
+  if (schedule.start && schedule.end && isDateTime(schedule.start) && isDateTime(schedule.end) && Date.parse(schedule.end) < Date.parse(schedule.start)) {
+    ctx.addIssue({ code: 'custom', message: 'end is before start', path: ['end'] });
+  }
+}));
 export type DomoSchedule = z.output<typeof domoSchedule>;
 
 /**

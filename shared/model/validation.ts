@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { invalid, type ErrorDetail } from './errors.ts';
 
 /** `definition.nodes[2].type` from zod's ['definition', 'nodes', 2, 'type']. */
@@ -16,7 +16,7 @@ export function issuesToDetails(issues: readonly z.core.$ZodIssue[], prefix = ''
 }
 
 /** Parses or throws a 400 whose details name every bad field. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix = ''): z.output<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string, prefix = ''): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details = issuesToDetails(result.error.issues, prefix);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { conflict, invalid, notFound, preconditionFailed } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
@@ -21,29 +21,33 @@ import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
 const ping = async (params: ConnectionParams): Promise<PingResult> => (await import('../connections/drivers.ts')).ping(params);
 
 /** `postgresql|mysql|s3` in any casing; `postgres` and `mariadb` are accepted as aliases. */
-export const connectionType = z
-  .string()
-  .trim()
-  .transform((t) => t.toLowerCase())
-  .transform((t) => (t === 'postgres' ? 'postgresql' : t === 'mariadb' ? 'mysql' : t))
-  .pipe(z.enum(['postgresql', 'mysql', 's3'], { message: 'type must be postgresql, mysql or s3' }));
+export const connectionType = z.pipe(
+  z.pipe(
+    z.string().check(z.trim()),
+    z.transform((t) => {
+      const type = t.toLowerCase();
+      return type === 'postgres' ? 'postgresql' : type === 'mariadb' ? 'mysql' : type;
+    }),
+  ),
+  z.enum(['postgresql', 'mysql', 's3'], { message: 'type must be postgresql, mysql or s3' }),
+);
 
 const ssl = z.union([
   z.boolean(),
-  z.strictObject({ rejectUnauthorized: z.boolean().optional(), ca: z.string().max(16_384).optional() }),
+  z.strictObject({ rejectUnauthorized: z.optional(z.boolean()), ca: z.optional(z.string().check(z.maxLength(16_384))) }),
 ]);
 
 export const connectionInput = z.object({
-  name: z.string().trim().min(1, 'name is required').max(128),
+  name: z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128)),
   type: connectionType,
-  host: z.string().trim().max(255).default(''),
-  port: z.coerce.number().int().min(1).max(65_535).optional(),
-  database: z.string().trim().max(255).default(''),
-  username: z.string().max(255).default(''),
+  host: z._default(z.string().check(z.trim(), z.maxLength(255)), ''),
+  port: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65_535))),
+  database: z._default(z.string().check(z.trim(), z.maxLength(255)), ''),
+  username: z._default(z.string().check(z.maxLength(255)), ''),
   /** Write-only. */
-  password: z.string().max(4096).optional(),
-  ssl: ssl.default(false),
-  options: z.record(z.string(), z.unknown()).default({}),
+  password: z.optional(z.string().check(z.maxLength(4096))),
+  ssl: z._default(ssl, false),
+  options: z._default(z.record(z.string(), z.unknown()), {}),
 });
 export type ConnectionInput = z.output<typeof connectionInput>;
 

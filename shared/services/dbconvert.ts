@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { invalid, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
@@ -29,29 +29,22 @@ export const configIdOf = (streamId: string) => `config_${streamId.slice(4)}`;
 export const streamIdOfRun = (runId: string) => `stream_${runId.slice(4)}`;
 
 const table = z.strictObject({
-  name: z.string().trim().min(1, 'a table needs a name'),
-  query: z.string().trim().min(1).optional(),
-  operations: z.array(z.enum(['insert', 'update', 'delete'])).optional(),
+  name: z.string().check(z.trim(), z.minLength(1, 'a table needs a name')),
+  query: z.optional(z.string().check(z.trim(), z.minLength(1))),
+  operations: z.optional(z.array(z.enum(['insert', 'update', 'delete']))),
 });
 
 export const configInput = z.object({
-  name: z.string().trim().min(1, 'name is required').max(128),
-  source: z.string().min(1, 'source is required'),
-  target: z.string().min(1, 'target is required'),
-  mode: z
-    .string()
-    .transform((m) => m.trim().toLowerCase())
-    .pipe(z.enum(['convert', 'load', 'cdc'], { message: 'mode must be convert, load or cdc' })),
-  tables: z.array(table).min(1, 'tables needs at least one table'),
-  dataBundleSize: z.number().int().min(1).max(10_000).default(500),
-  reportingIntervals: z
-    .object({ source: z.number().int().min(1).default(3), target: z.number().int().min(1).default(3) })
-    .default({ source: 3, target: 3 }),
-  limits: z
-    .object({ numberOfEvents: z.number().int().min(0).optional(), elapsedTime: z.number().int().min(0).optional() })
-    .default({}),
-  createStructure: z.boolean().default(true),
-  truncateTarget: z.boolean().optional(),
+  name: z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128)),
+  source: z.string().check(z.minLength(1, 'source is required')),
+  target: z.string().check(z.minLength(1, 'target is required')),
+  mode: z.pipe(z.pipe(z.string(), z.transform((m) => m.trim().toLowerCase())), z.enum(['convert', 'load', 'cdc'], { message: 'mode must be convert, load or cdc' })),
+  tables: z.array(table).check(z.minLength(1, 'tables needs at least one table')),
+  dataBundleSize: z._default(z.number().check(z.int(), z.gte(1), z.lte(10_000)), 500),
+  reportingIntervals: z._default(z.object({ source: z._default(z.number().check(z.int(), z.gte(1)), 3), target: z._default(z.number().check(z.int(), z.gte(1)), 3) }), { source: 3, target: 3 }),
+  limits: z._default(z.object({ numberOfEvents: z.optional(z.number().check(z.int(), z.gte(0))), elapsedTime: z.optional(z.number().check(z.int(), z.gte(0))) }), {}),
+  createStructure: z._default(z.boolean(), true),
+  truncateTarget: z.optional(z.boolean()),
 });
 export type ConfigInput = z.output<typeof configInput>;
 

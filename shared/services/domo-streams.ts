@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { invalid, isSluiceError, notFound } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import { domoSchedule, schedulerCronOf } from '../model/schedule.ts';
@@ -19,36 +19,36 @@ export const DOMO_NAMESPACE = 'domo';
 
 const jsonObject = z.record(z.string(), z.unknown());
 export const domoSchemaDefinition = z.looseObject({
-  columns: z.array(z.looseObject({ name: z.string().min(1), type: z.string().default('STRING') })).min(1),
+  columns: z.array(z.looseObject({ name: z.string().check(z.minLength(1)), type: z._default(z.string(), 'STRING') })).check(z.minLength(1)),
 });
 const dataSourceInput = z.looseObject({
-  id: z.string().min(1).optional(),
-  name: z.string().trim().min(1, 'dataSource.name is required').max(1024),
-  description: z.string().max(4096).optional(),
-  owner: z.looseObject({ id: z.union([z.number(), z.string()]) }).optional(),
-  schema: domoSchemaDefinition.optional(),
+  id: z.optional(z.string().check(z.minLength(1))),
+  name: z.string().check(z.trim(), z.minLength(1, 'dataSource.name is required'), z.maxLength(1024)),
+  description: z.optional(z.string().check(z.maxLength(4096))),
+  owner: z.optional(z.looseObject({ id: z.union([z.number(), z.string()]) })),
+  schema: z.optional(domoSchemaDefinition),
 });
 
 export const domoStreamInput = z.looseObject({
-  transport: z.looseObject({ type: z.string().trim().min(1) }).default({ type: 'API' }),
+  transport: z._default(z.looseObject({ type: z.string().check(z.trim(), z.minLength(1)) }), { type: 'API' }),
   dataSource: dataSourceInput,
-  account: jsonObject.optional(),
-  configuration: jsonObject.optional(),
-  streamConfiguration: jsonObject.optional(),
-  schedule: domoSchedule.nullable().optional(),
-  dataProvider: jsonObject.optional(),
-  schemaDefinition: domoSchemaDefinition.optional(),
-  updateMethod: updateMethod.optional(),
-  keyColumnNames: z.array(z.string().min(1)).min(1).optional(),
+  account: z.optional(jsonObject),
+  configuration: z.optional(jsonObject),
+  streamConfiguration: z.optional(jsonObject),
+  schedule: z.optional(z.nullable(domoSchedule)),
+  dataProvider: z.optional(jsonObject),
+  schemaDefinition: z.optional(domoSchemaDefinition),
+  updateMethod: z.optional(updateMethod),
+  keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 export type DomoStreamInput = z.output<typeof domoStreamInput>;
 
 /** Only these change on update (seed 001); anything else in the body is ignored. */
 export const domoStreamUpdate = z.looseObject({
-  dataSource: dataSourceInput.partial().optional(),
-  account: jsonObject.optional(),
-  streamConfiguration: jsonObject.optional(),
-  schemaDefinition: domoSchemaDefinition.nullable().optional(),
+  dataSource: z.optional(z.partial(dataSourceInput)),
+  account: z.optional(jsonObject),
+  streamConfiguration: z.optional(jsonObject),
+  schemaDefinition: z.optional(z.nullable(domoSchemaDefinition)),
 });
 export type DomoStreamUpdate = z.output<typeof domoStreamUpdate>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ulid } from 'ulid';
 import { conflict, invalid, notFound, unsupportedMediaType } from '../model/errors.ts';
 import { assertTransition, UPDATE_METHODS, type UpdateMethod } from '../model/execution.ts';
@@ -26,11 +26,11 @@ import type { StreamRecord } from '../store/streams.ts';
 import { getStream } from './streams.ts';
 
 /** `APPEND`, `append`, ... */
-export const updateMethod = z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(UPDATE_METHODS));
+export const updateMethod = z.pipe(z.transform((v) => (typeof v === 'string' ? v.toUpperCase() : v)), z.enum(UPDATE_METHODS));
 
 export const executionInput = z.object({
-  updateMethod: updateMethod.optional(),
-  keyColumnNames: z.array(z.string().min(1)).min(1).optional(),
+  updateMethod: z.optional(updateMethod),
+  keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 export type ExecutionInput = z.output<typeof executionInput>;
 
@@ -42,7 +42,7 @@ export interface DatasetSettings {
   keyColumnNames?: string[];
 }
 
-const schemaShape = z.object({ columns: z.array(z.object({ name: z.string().min(1), type: z.string().default('STRING') })).min(1) });
+const schemaShape = z.object({ columns: z.array(z.object({ name: z.string().check(z.minLength(1)), type: z._default(z.string(), 'STRING') })).check(z.minLength(1)) });
 
 /**
  * A stream's dataset settings. They are set through the Domo face

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { cronExpression } from '../model/definition.ts';
 import { conflict, invalid, notFound, preconditionFailed, type ErrorDetail } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
@@ -19,14 +19,10 @@ import { armGroupSchedule, disarmGroupSchedule } from './schedules.ts';
 export const MAX_GROUP_STREAMS = 48;
 
 export const groupInput = z.object({
-  name: z.string().trim().min(1).max(128),
-  description: z.string().max(4096).default(''),
-  streams: z
-    .array(z.string().min(1))
-    .min(1, 'a group needs at least one stream')
-    .max(MAX_GROUP_STREAMS, `a group holds at most ${MAX_GROUP_STREAMS} streams`)
-    .refine((ids) => new Set(ids).size === ids.length, 'a stream can appear only once in a group'),
-  schedule: z.strictObject({ cron: cronExpression, timezone: z.string().optional() }).nullable().default(null),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  description: z._default(z.string().check(z.maxLength(4096)), ''),
+  streams: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'a group needs at least one stream'), z.maxLength(MAX_GROUP_STREAMS, `a group holds at most ${MAX_GROUP_STREAMS} streams`), z.refine((ids) => new Set(ids).size === ids.length, 'a stream can appear only once in a group')),
+  schedule: z._default(z.nullable(z.strictObject({ cron: cronExpression, timezone: z.optional(z.string()) })), null),
 });
 export type GroupInput = z.output<typeof groupInput>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { validateDefinition } from '../model/definition.ts';
 import { SluiceError, conflict, forbidden, isSluiceError, notFound } from '../model/errors.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
@@ -14,16 +14,16 @@ import { assertTaggable, tagVersion } from './versions.ts';
  * ignored so newer exports still import), plus an optional `tag`.
  */
 export const importDocument = z.object({
-  format: z.string({ error: `format is required and must be ${EXPORT_FORMAT}` }).refine((format) => format === EXPORT_FORMAT, {
+  format: z.string({ error: `format is required and must be ${EXPORT_FORMAT}` }).check(z.refine((format) => format === EXPORT_FORMAT, {
     message: `format must be ${EXPORT_FORMAT}; this is not a Sluice stream export`,
-  }),
+  })),
   name: streamName,
-  namespace: namespaceName.default('default'),
-  description: z.string().max(4096).default(''),
-  version: z.string().optional(),
+  namespace: z._default(namespaceName, 'default'),
+  description: z._default(z.string().check(z.maxLength(4096)), ''),
+  version: z.optional(z.string()),
   definition: z.record(z.string(), z.unknown(), { error: 'definition must be an object' }),
-  exportedAt: z.string().optional(),
-  tag: tagName.optional(),
+  exportedAt: z.optional(z.string()),
+  tag: z.optional(tagName),
 });
 export type ImportDocument = z.output<typeof importDocument>;
 

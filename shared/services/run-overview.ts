@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isSource } from '../model/definition.ts';
 import { conflict, invalid } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
@@ -98,7 +98,7 @@ export async function streamOffsets(principal: Principal, streamId: string) {
   return { streamId: stream.id, offsets, updatedAt, runId: runId ?? null };
 }
 
-export const offsetsReset = z.object({ offsets: z.record(z.string(), z.record(z.string(), z.unknown())).optional() });
+export const offsetsReset = z.object({ offsets: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))) });
 
 /** Back to the beginning, or to the given offsets (per source node); only while no run is active. */
 export async function resetOffsets(principal: Principal, streamId: string, input: z.output<typeof offsetsReset>) {

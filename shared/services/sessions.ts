@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { conflict, invalid, notFound } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import type { Principal } from '../model/principal.ts';
@@ -29,8 +29,8 @@ export const sessionView = (session: SessionRecord): SessionView => ({ id: sessi
 
 /** The body of a session add (both faces). */
 export const sessionInput = z.object({
-  start: z.number().int().min(1).max(MAX_PACKET_INDEX),
-  stop: z.number().int().min(1).max(MAX_PACKET_INDEX),
+  start: z.number().check(z.int(), z.gte(1), z.lte(MAX_PACKET_INDEX)),
+  stop: z.number().check(z.int(), z.gte(1), z.lte(MAX_PACKET_INDEX)),
 });
 
 const keyActor = (principal: Principal): Actor => ({ type: 'key', id: principal.keyId });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { onStreamDeleted } from './deployment-hooks.ts';
 import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
 import { conflict, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
@@ -17,24 +17,14 @@ import {
 } from '../store/streams.ts';
 
 /** Stream names are path segments in the MODE face, so no slashes. */
-export const streamName = z
-  .string()
-  .trim()
-  .min(1, 'name is required')
-  .max(128)
-  .regex(/^[^/\\?#]+$/, 'name cannot contain / \\ ? or #');
-export const namespaceName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9._-]+$/, 'namespace is letters, digits, ., _ or -');
+export const streamName = z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128), z.regex(/^[^/\\?#]+$/, 'name cannot contain / \\ ? or #'));
+export const namespaceName = z.string().check(z.trim(), z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, 'namespace is letters, digits, ., _ or -'));
 
 export const streamInput = z.object({
   name: streamName,
-  namespace: namespaceName.default('default'),
-  description: z.string().max(4096).default(''),
-  definition: z.unknown().optional(),
+  namespace: z._default(namespaceName, 'default'),
+  description: z._default(z.string().check(z.maxLength(4096)), ''),
+  definition: z.optional(z.unknown()),
 });
 export type StreamInput = z.input<typeof streamInput>;
 
