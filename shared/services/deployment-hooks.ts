@@ -27,9 +27,4 @@ export async function onUndeployed(stream: StreamRecord & { deployment: Deployme
 /** After a stream is deleted: its schedule goes with it. */
 export async function onStreamDeleted(stream: StreamRecord): Promise<void> {
   await disarmSchedule(stream.id);
-  // A CDC stream's PostgreSQL replication slot goes with it, whichever face deleted it
-  // (loaded only for such streams: the drivers stay out of every other delete).
-  if (stream.definition.mode === 'continuous' && stream.definition.nodes.some((n) => n.type === 'table-source')) {
-    await (await import('./dbconvert.ts')).releaseCdcState(stream);
-  }
 }
