@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
+import { recordOf } from './items.ts';
 import { isConditionFailure } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
@@ -38,12 +39,7 @@ const FIELDS = [
 ] as const;
 
 export function toConnectionRecord(item: Item): ConnectionRecord {
-  const record: Record<string, unknown> = {};
-  for (const field of FIELDS) record[field] = item[field];
-  record.type = item.connectionType;
-  record.options ??= {};
-  record.secretRef ??= null;
-  return record as unknown as ConnectionRecord;
+  return { ...recordOf<ConnectionRecord>(item, FIELDS, { options: {}, secretRef: null }), type: item.connectionType };
 }
 
 /** The item's `type` is its kind ('connection') as for every item; the connection's own type is `connectionType`. */

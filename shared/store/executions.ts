@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import type { ExecutionAction, ExecutionState, UpdateMethod } from '../model/execution.ts';
 import { transitionWrite } from '../model/execution.ts';
 import { ddb, tableName } from './client.ts';
+import { recordOf } from './items.ts';
 import { cancellationReasons } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
@@ -68,9 +69,7 @@ const FIELDS = [
 ] as const;
 
 function toExecution(item: Item): ExecutionRecord {
-  const out: Record<string, unknown> = {};
-  for (const field of FIELDS) if (item[field] !== undefined) out[field] = item[field];
-  return out as unknown as ExecutionRecord;
+  return recordOf<ExecutionRecord>(item, FIELDS);
 }
 
 export async function nextExecutionNumber(streamId: string): Promise<number> {

@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aw
 import type { Definition } from '../model/definition.ts';
 import { GROUP_RUN_TRANSITIONS, groupRunCondition, type GroupRunStatus, type GroupRunTransition } from '../model/group-run-lifecycle.ts';
 import { ddb, tableName } from './client.ts';
+import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { groupKey } from './groups.ts';
@@ -79,16 +80,15 @@ const FIELDS = [
 ] as const;
 
 export function toGroupRunRecord(item: Item): GroupRunRecord {
-  const record: Record<string, unknown> = {};
-  for (const field of FIELDS) if (item[field] !== undefined) record[field] = item[field];
-  record.currentRunId ??= null;
-  record.checkpoint ??= null;
-  record.executionArn ??= null;
-  record.endedAt ??= null;
-  record.error ??= null;
-  record.streamRuns ??= {};
-  record.versions ??= {};
-  return record as unknown as GroupRunRecord;
+  return recordOf<GroupRunRecord>(item, FIELDS, {
+    currentRunId: null,
+    checkpoint: null,
+    executionArn: null,
+    endedAt: null,
+    error: null,
+    streamRuns: {},
+    versions: {},
+  });
 }
 
 const FIRE_MARKER_TTL_SECONDS = 7 * 24 * 3600;

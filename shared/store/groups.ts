@@ -1,5 +1,6 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
+import { recordOf } from './items.ts';
 import { cancellationReasons } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
@@ -30,13 +31,7 @@ const groupsPartition = (solutionId: string) => `SOL#${solutionId}#GROUPS`;
 const FIELDS = ['id', 'solutionId', 'name', 'description', 'streams', 'schedule', 'revision', 'createdAt', 'updatedAt', 'activeGroupRun', 'lastGroupRunId'] as const;
 
 export function toGroupRecord(item: Item): GroupRecord {
-  const record: Record<string, unknown> = {};
-  for (const field of FIELDS) record[field] = item[field];
-  record.schedule ??= null;
-  record.activeGroupRun ??= null;
-  record.lastGroupRunId ??= null;
-  record.description ??= '';
-  return record as unknown as GroupRecord;
+  return recordOf<GroupRecord>(item, FIELDS, { schedule: null, activeGroupRun: null, lastGroupRunId: null, description: '' });
 }
 
 const groupItem = (group: GroupRecord): Item => ({

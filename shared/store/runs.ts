@@ -4,6 +4,7 @@ import { transitionCondition, type DesiredStatus, type RunStatus, type RunTransi
 import type { NodeStats, SourceOffset } from '../engine/types.ts';
 import type { TestHooks } from '../engine/test-hooks.ts';
 import { ddb, tableName } from './client.ts';
+import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
@@ -82,14 +83,7 @@ const RUN_FIELDS = [
 ] as const;
 
 export function toRunRecord(item: Item): RunRecord {
-  const record: Record<string, unknown> = {};
-  for (const field of RUN_FIELDS) if (item[field] !== undefined) record[field] = item[field];
-  record.endedAt ??= null;
-  record.error ??= null;
-  record.recentErrors ??= [];
-  record.stats ??= [];
-  record.processed ??= 0;
-  return record as unknown as RunRecord;
+  return recordOf<RunRecord>(item, RUN_FIELDS, { endedAt: null, error: null, recentErrors: [], stats: [], processed: 0 });
 }
 
 export function runItem(run: RunRecord): Item {

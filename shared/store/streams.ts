@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Definition } from '../model/definition.ts';
 import { ddb, tableName } from './client.ts';
+import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { queryAll, queryPage, type Item } from './query.ts';
@@ -45,12 +46,7 @@ const STREAM_FIELDS = [
 ] as const;
 
 export function toStreamRecord(item: Item): StreamRecord {
-  const record: Record<string, unknown> = {};
-  for (const field of STREAM_FIELDS) record[field] = item[field];
-  record.deployment ??= null;
-  record.activeRun ??= null;
-  record.tagCount ??= 0;
-  return record as unknown as StreamRecord;
+  return recordOf<StreamRecord>(item, STREAM_FIELDS, { deployment: null, activeRun: null, tagCount: 0 });
 }
 
 export function streamItem(stream: StreamRecord): Item {
