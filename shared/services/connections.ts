@@ -101,14 +101,7 @@ export async function createConnection(
   const connection: ConnectionRecord = {
     id,
     solutionId,
-    name: input.name,
-    type: input.type,
-    host: input.host,
-    port: input.port ?? DEFAULT_PORT[input.type],
-    database: input.database,
-    username: input.username,
-    ssl: input.ssl,
-    options: input.options,
+    ...settingsOf(input),
     secretRef,
     revision: 1,
     createdAt: now,
@@ -122,6 +115,12 @@ export async function createConnection(
     throw error;
   }
   return connection;
+}
+
+/** The settings a create or a replace takes from the input (the password goes to the secret, not here). */
+function settingsOf(input: ConnectionInput) {
+  const { name, type, host, database, username, ssl, options } = input;
+  return { name, type, host, port: input.port ?? DEFAULT_PORT[type], database, username, ssl, options };
 }
 
 export async function listConnections(solutionId: string, limit: number, cursor?: string): Promise<Page<ConnectionRecord>> {
@@ -149,14 +148,7 @@ export async function updateConnection(
       input.password !== undefined ? await putConnectionSecret(current.solutionId, id, { password: input.password }) : current.secretRef;
     const next: ConnectionRecord = {
       ...current,
-      name: input.name,
-      type: input.type,
-      host: input.host,
-      port: input.port ?? DEFAULT_PORT[input.type],
-      database: input.database,
-      username: input.username,
-      ssl: input.ssl,
-      options: input.options,
+      ...settingsOf(input),
       secretRef,
       revision: current.revision + 1,
       updatedAt: new Date().toISOString(),
