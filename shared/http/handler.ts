@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod/mini';
 import { routeByKey, type Route } from '#functions/routes.ts';
@@ -131,7 +130,7 @@ export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Pr
  * caller, builds the request, maps thrown SluiceErrors to the face's error body.
  */
 export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options: HandlerOptions = {}): ApiHandler {
-  const base = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const route = routeByKey(event.routeKey);
     const requestId = event.requestContext?.requestId ?? 'local';
     const face: Face = route?.face ?? 'native';
@@ -150,5 +149,4 @@ export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options
       return errorResult(error, face, requestId);
     }
   };
-  return middy(base) as unknown as ApiHandler;
 }
