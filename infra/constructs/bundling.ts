@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
+import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { routes } from '#functions/routes.ts';
 
 /** The repository root: functions/, shared/, package.json. */
 export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -10,12 +11,20 @@ export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** Where a handler module (`v1/streams-get`) lives. */
 export const entryOf = (handlerModule: string) => resolve(PROJECT_ROOT, 'functions', `${handlerModule}.ts`);
 
+/** The file Lambda loads in a bundle directory: `index.handler` resolves to it. */
+export const ENTRY_FILE = 'index.mjs';
+
 /**
  * The one set of esbuild options every Lambda is bundled with. The CDK function
- * construct turns it into NodejsFunction bundling options and `npm run bench`
- * passes it to esbuild directly, so the bench measures exactly what deploys.
+ * construct bundles with them (bundleHandler) and `npm run bench` passes them to
+ * esbuild directly, so the bench measures exactly what deploys.
  *
  * - ESM for node24, minified, tree-shaken, linked source maps without sources.
+ * - Code splitting: every dynamic `import()` (database drivers, JSONata, CSV,
+ *   the logger, the SDK's own credential providers) becomes a chunk under
+ *   `chunks/` that is read only when that code first runs. In a single file V8
+ *   would still have to parse it at cold start. The bundle is a directory with
+ *   `index.mjs` as the entry.
  * - Nothing external: the AWS SDK is bundled (only the clients a handler
  *   imports end up in it) instead of relying on the runtime's copy, so the
  *   version we test is the version that runs and tree-shaking applies to it.
@@ -28,20 +37,24 @@ export const ESBUILD = {
   platform: 'node',
   minify: true,
   treeShaking: true,
+  splitting: true,
   sourcemap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],
   external: [] as string[],
+  entryNames: 'index',
+  chunkNames: 'chunks/[name]-[hash]',
   banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
 } as const;
 
-/** The esbuild build options of ESBUILD, without an entry point (the bench adds its own). */
-export function esbuildBuildOptions(outfile: string): BuildOptions {
+/** esbuild build options of ESBUILD writing a bundle directory, without an entry point (the bench adds its own). */
+export function esbuildBuildOptions(outdir: string): BuildOptions {
   const { banner, external, mainFields, ...rest } = ESBUILD;
   return {
     ...rest,
     bundle: true,
-    outfile,
+    outdir,
+    outExtension: { '.js': '.mjs' },
     external: [...external],
     mainFields: [...mainFields],
     banner: { js: banner },
@@ -50,9 +63,37 @@ export function esbuildBuildOptions(outfile: string): BuildOptions {
   };
 }
 
-/** esbuild options for one handler module, exactly as the Lambda is bundled. */
-export function esbuildOptionsFor(handlerModule: string, outfile: string): BuildOptions {
-  return { ...esbuildBuildOptions(outfile), entryPoints: [entryOf(handlerModule)] };
+/**
+ * esbuild options for one handler module, exactly as the Lambda is bundled.
+ * `SLUICE_ROUTES` becomes the module's own rows of the route table as a JSON
+ * string (shared/http/handler.ts), so the bundle carries those instead of all of it.
+ */
+export function esbuildOptionsFor(handlerModule: string, outdir: string): BuildOptions {
+  const ownRoutes = routes.filter((route) => route.handler === handlerModule);
+  return { ...esbuildBuildOptions(outdir), entryPoints: [entryOf(handlerModule)], define: { SLUICE_ROUTES: JSON.stringify(JSON.stringify(ownRoutes)) } };
+}
+
+/** Bundles one handler module into `outdir` (`index.mjs` plus `chunks/`). Synchronous: CDK's local bundling is. */
+export function bundleHandler(handlerModule: string, outdir: string): Metafile {
+  return buildSync(esbuildOptionsFor(handlerModule, outdir)).metafile!;
+}
+
+/**
+ * The output files a cold start reads: the entry and every chunk it reaches
+ * through static imports (dynamic imports are left for later), as metafile keys.
+ */
+export function loadedAtInit(metafile: Metafile): string[] {
+  const entry = Object.keys(metafile.outputs).find((file) => file.endsWith(`/${ENTRY_FILE}`) || file === ENTRY_FILE);
+  if (!entry) throw new Error(`no ${ENTRY_FILE} among the outputs`);
+  const loaded = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (loaded.has(file)) continue;
+    loaded.add(file);
+    for (const { path, kind } of metafile.outputs[file].imports) if (kind === 'import-statement' && metafile.outputs[path]) pending.push(path);
+  }
+  return [...loaded];
 }
 
 let digest: string | undefined;

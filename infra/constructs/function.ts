@@ -1,11 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ESBUILD, PROJECT_ROOT, assetHashOf, entryOf } from './bundling.ts';
-import { resolve } from 'node:path';
+import { PROJECT_ROOT, assetHashOf, bundleHandler } from './bundling.ts';
 
 export interface SluiceFunctionProps {
   /** Module under functions/ without extension (`v1/streams-get`), exporting `handler`. */
@@ -35,8 +33,10 @@ export const idOf = (handlerModule: string) =>
 
 /**
  * Every Lambda of Sluice: nodejs24.x on arm64, bundled by esbuild with the
- * options of bundling.ts (minified, tree-shaken, source maps, the AWS SDK
- * bundled), its own log group with a retention, JSON logs.
+ * options of bundling.ts (a directory of split ESM chunks: minified,
+ * tree-shaken, source maps, the AWS SDK bundled), its own log group with a
+ * retention, JSON logs. Not NodejsFunction: it bundles to a single file, and
+ * code splitting needs a directory (docs/performance.md).
  */
 export class SluiceFunction extends Construct {
   readonly function: lambda.Function;
@@ -63,28 +63,19 @@ export class SluiceFunction extends Construct {
         code: lambda.Code.fromInline(`exports.handler = async () => ({ statusCode: 501, body: 'stub of ${props.handler}' });`),
       });
     } else {
-      this.function = new NodejsFunction(this, 'Function', {
+      this.function = new lambda.Function(this, 'Function', {
         ...common,
-        entry: entryOf(props.handler),
-        handler: 'handler',
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
-        awsSdkConnectionReuse: false,
-        bundling: {
+        handler: 'index.handler', // ENTRY_FILE's export
+        code: lambda.Code.fromAsset(PROJECT_ROOT, {
           // Unchanged sources: the bundle already in cdk.out is reused.
+          assetHashType: AssetHashType.CUSTOM,
           assetHash: assetHashOf(props.handler),
-          target: ESBUILD.target,
-          format: OutputFormat.ESM,
-          minify: ESBUILD.minify,
-          sourceMap: ESBUILD.sourcemap,
-          sourceMapMode: SourceMapMode.DEFAULT,
-          sourcesContent: ESBUILD.sourcesContent,
-          mainFields: [...ESBUILD.mainFields],
-          externalModules: [...ESBUILD.external],
-          banner: ESBUILD.banner,
-          logLevel: LogLevel.ERROR,
-          esbuildArgs: { '--tree-shaking': String(ESBUILD.treeShaking) },
-        },
+          bundling: {
+            // esbuild runs here, in-process; the image is never pulled (no Docker needed).
+            local: { tryBundle: (outputDir) => (bundleHandler(props.handler, outputDir), true) },
+            image: DockerImage.fromRegistry('sluice/bundled-locally'),
+          },
+        }),
       });
     }
   }

@@ -1,13 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod/mini';
-import { routeByKey, type Route } from '#functions/routes.ts';
+import type { Route } from '#functions/routes.ts';
 import { SluiceError, invalid, preconditionFailed, tooLarge, unauthorized, forbidden } from '../model/errors.ts';
 import { hasScopes, type Principal } from '../model/principal.ts';
 import { errorBody, type Face } from './faces.ts';
 import { logger } from './logger.ts';
 import type { Reply } from './reply.ts';
 import { parseWith } from '../model/validation.ts';
-import { withIdempotency } from './idempotency.ts';
 
 /** Inline bodies above this are refused with 413 (API.md "Bodies"). */
 export const MAX_INLINE_BODY = 5 * 1024 * 1024;
@@ -118,6 +117,31 @@ function errorResult(error: unknown, face: Face, requestId: string): APIGatewayP
   return toResult({ status: known.status, body: errorBody(face, known, requestId) }, requestId);
 }
 
+/**
+ * This bundle's rows of the route table as JSON, inlined by esbuild when a
+ * handler is bundled (infra/constructs/bundling.ts), so a deployed handler
+ * neither carries nor builds the whole table. Undefined when running unbundled
+ * (local runtime, tests): then the table itself is imported. A string rather
+ * than an array literal so that esbuild can fold the `typeof` below and drop
+ * the import from bundles.
+ */
+declare const SLUICE_ROUTES: string | undefined;
+
+let routeLookup: Promise<(key: string) => Route | undefined> | undefined;
+
+function findRoute(key: string): Promise<Route | undefined> {
+  if (!routeLookup) {
+    if (typeof SLUICE_ROUTES === 'undefined') {
+      routeLookup = import('#functions/routes.ts').then((table) => table.routeByKey);
+    } else {
+      const own = JSON.parse(SLUICE_ROUTES) as Route[];
+      // The key format of routeKey() in functions/routes.ts.
+      routeLookup = Promise.resolve((wanted: string) => own.find((route) => `${route.method} ${route.path}` === wanted));
+    }
+  }
+  return routeLookup.then((lookup) => lookup(key));
+}
+
 export interface HandlerOptions {
   /** POSTs that create or start something honour Idempotency-Key. */
   idempotent?: boolean;
@@ -131,7 +155,7 @@ export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Pr
  */
 export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options: HandlerOptions = {}): ApiHandler {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const route = routeByKey(event.routeKey);
+    const route = await findRoute(event.routeKey);
     const requestId = event.requestContext?.requestId ?? 'local';
     const face: Face = route?.face ?? 'native';
     try {
@@ -143,7 +167,11 @@ export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options
           throw forbidden(`this key lacks the scope ${route.scopes.join(' and ')} that ${route.method} ${route.path} needs`);
         }
       }
-      const reply = options.idempotent ? await withIdempotency(request, () => fn(request)) : await fn(request);
+      // Loaded only by requests that carry the header.
+      const reply =
+        options.idempotent && request.headers['idempotency-key'] !== undefined
+          ? await (await import('./idempotency.ts')).withIdempotency(request, () => fn(request))
+          : await fn(request);
       return toResult(reply, requestId);
     } catch (error) {
       return errorResult(error, face, requestId);

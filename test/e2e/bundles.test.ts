@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleHandler, loadedAtInit } from '#infra/constructs/bundling.ts';
+import { api, baseUrl, newTenant, unique } from '../support/api.ts';
+
+/**
+ * The artifacts CDK deploys, run as Lambda runs them: each handler bundled by
+ * bundleHandler (split ESM chunks, the route rows inlined) and imported in a
+ * fresh Node process with the local runtime's environment. What they write,
+ * the gateway reads back, and the other way round.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'sluice-bundles-'));
+const metafiles = new Map<string, Metafile>();
+
+function invokeBundle(handlerModule: string, event: unknown): any {
+  const entry = pathToFileURL(join(dir, handlerModule, 'index.mjs')).href;
+  const code = `const { handler } = await import(${JSON.stringify(entry)}); process.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[1]), {})));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code, JSON.stringify(event)], {
+    env: { PATH: process.env.PATH, ...inject('runtimeEnv') },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out);
+}
+
+function httpEvent(routeKey: string, path: string, context: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: new URL(baseUrl()).host, 'x-forwarded-proto': 'http', 'content-type': 'application/json' },
+    requestContext: { requestId: unique('req'), domainName: new URL(baseUrl()).host, http: { method: routeKey.split(' ')[0], path }, authorizer: { lambda: context } },
+    isBase64Encoded: false,
+    ...extra,
+  };
+}
+
+describe('deployed bundles', () => {
+  let tenant: Awaited<ReturnType<typeof newTenant>>;
+  let context: Record<string, unknown>;
+
+  beforeAll(async () => {
+    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get']) metafiles.set(module, bundleHandler(module, join(dir, module)));
+    tenant = await newTenant();
+    const decision = invokeBundle('events/authorizer', { type: 'REQUEST', routeKey: 'GET /v1/streams/{id}', headers: { 'x-api-key': tenant.key }, identitySource: [] });
+    expect(decision.isAuthorized).toBe(true);
+    context = decision.context;
+    expect(context).toMatchObject({ solutionId: tenant.solution.id, keyId: tenant.keyId });
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are split: code behind a dynamic import is a chunk a cold start does not read', () => {
+    const metafile = metafiles.get('v1/streams-create')!;
+    const atInit = loadedAtInit(metafile);
+    const inputsAt = (files: string[]) => files.flatMap((file) => Object.keys(metafile.outputs[file].inputs));
+    const allFiles = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
+    expect(inputsAt(allFiles).some((input) => input.includes('node_modules/jsonata/'))).toBe(true);
+    expect(inputsAt(atInit).some((input) => input.includes('node_modules/jsonata/'))).toBe(false);
+    // The whole route table stays out: only the handler's own rows are inlined.
+    expect(inputsAt(allFiles).some((input) => input.endsWith('functions/routes.ts'))).toBe(false);
+    expect(readdirSync(join(dir, 'v1/streams-create/chunks')).length).toBeGreaterThan(0);
+  });
+
+  it('create a stream that the gateway reads, and read it back the same', async () => {
+    const name = unique('bundled');
+    const definition = {
+      nodes: [
+        { id: 'in', type: 'http-collector', config: { format: 'ndjson' } },
+        { id: 'f', type: 'filter', config: { expression: 'kwh > 0' } },
+        { id: 'out', type: 'aggregation-store', name: 'usage', config: {} },
+      ],
+      edges: [
+        { from: 'in', to: 'f' },
+        { from: 'f', to: 'out' },
+      ],
+    };
+    const created = invokeBundle('v1/streams-create', httpEvent('POST /v1/streams', '/v1/streams', context, { body: JSON.stringify({ name, definition }) }));
+    expect(created.statusCode, created.body).toBe(201);
+    const id = JSON.parse(created.body).id as string;
+
+    const viaGateway = await api('GET', `/v1/streams/${id}`, { key: tenant.key });
+    expect(viaGateway.status).toBe(200);
+    expect(viaGateway.body).toMatchObject({ id, name, solutionId: tenant.solution.id });
+
+    const viaBundle = invokeBundle('v1/streams-get', httpEvent('GET /v1/streams/{id}', `/v1/streams/${id}`, context, { pathParameters: { id } }));
+    expect(viaBundle.statusCode).toBe(200);
+    expect(JSON.parse(viaBundle.body)).toEqual(viaGateway.body);
+  });
+
+  it('answer a route they do not serve with 404 in the face error shape', () => {
+    const reply = invokeBundle('v1/streams-get', httpEvent('GET /v1/solutions', '/v1/solutions', context));
+    expect(reply.statusCode).toBe(404);
+    expect(JSON.parse(reply.body).error.code).toBe('not_found');
+  });
+
+  it('keep the invalid-request answer of the unbundled handler', () => {
+    const reply = invokeBundle('v1/streams-create', httpEvent('POST /v1/streams', '/v1/streams', context, { body: JSON.stringify({ name: 'x', definition: { nodes: [{ id: 'f', type: 'filter', config: { expression: 'a +* b' } }] } }) }));
+    expect(reply.statusCode).toBe(400);
+    expect(JSON.parse(reply.body).error.details.map((d: { path: string }) => d.path)).toContain('definition.nodes[0].config.expression');
+    expect(existsSync(join(dir, 'v1/streams-create/index.mjs'))).toBe(true);
+  });
+});
