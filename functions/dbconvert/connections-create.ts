@@ -4,6 +4,6 @@ import { connectionInput, createConnection } from '#shared/services/connections.
 import { connectionJson } from './shapes.ts';
 
 export const handler = httpHandler(
-  async (request) => created(connectionJson(await createConnection(request.principal, request.json(connectionInput)))),
+  async (request) => created(connectionJson(await createConnection(request.principal, request.json(connectionInput())))),
   { idempotent: true },
 );

@@ -5,5 +5,5 @@ import { connectionJson } from './shapes.ts';
 
 /** Replaces the settings; without `password` the stored one is kept. */
 export const handler = httpHandler(async (request) =>
-  ok(connectionJson(await updateConnection(request.principal, request.params.id, request.json(connectionInput)))),
+  ok(connectionJson(await updateConnection(request.principal, request.params.id, request.json(connectionInput())))),
 );

@@ -13,7 +13,7 @@ export const handler = httpHandler(async (request) => {
   const ref = { number: parseDomoId(request.params.dataId, 'execution id') };
   const execution =
     action === 'commit'
-      ? await commitExecution(request.principal, stream.id, ref, request.json(executionInput))
+      ? await commitExecution(request.principal, stream.id, ref, request.json(executionInput()))
       : await abortExecution(request.principal, stream.id, ref);
   return ok(domoExecutionJson(execution, domoFaceOf(stream)!.id));
 });

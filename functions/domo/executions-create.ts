@@ -8,7 +8,7 @@ import { domoExecutionJson } from './shapes.ts';
 export const handler = httpHandler(
   async (request) => {
     const stream = await getDomoStream(request.principal, request.params.id);
-    const execution = await createExecution(request.principal, stream.id, request.json(executionInput));
+    const execution = await createExecution(request.principal, stream.id, request.json(executionInput()));
     return created(domoExecutionJson(execution, domoFaceOf(stream)!.id));
   },
   { idempotent: true },

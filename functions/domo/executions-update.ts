@@ -8,6 +8,6 @@ import { domoExecutionJson } from './shapes.ts';
 export const handler = httpHandler(async (request) => {
   const stream = await getDomoStream(request.principal, request.params.id);
   const number = parseDomoId(request.params.executionId, 'execution id');
-  const execution = await updateExecution(request.principal, stream.id, { number }, request.json(executionInput));
+  const execution = await updateExecution(request.principal, stream.id, { number }, request.json(executionInput()));
   return ok(domoExecutionJson(execution, domoFaceOf(stream)!.id));
 });

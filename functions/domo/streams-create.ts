@@ -5,7 +5,7 @@ import { domoStreamJson } from './shapes.ts';
 
 export const handler = httpHandler(
   async (request) => {
-    const stream = await createDomoStream(request.principal, request.json(domoStreamInput));
+    const stream = await createDomoStream(request.principal, request.json(domoStreamInput()));
     const body = domoStreamJson(stream);
     return created(body, { location: `/api/data/v1/streams/${body.id}` });
   },

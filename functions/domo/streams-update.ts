@@ -5,6 +5,6 @@ import { domoStreamJson } from './shapes.ts';
 
 /** Changes only dataSource, account, streamConfiguration and schemaDefinition; other fields are ignored. */
 export const handler = httpHandler(async (request) => {
-  const stream = await updateDomoStream(request.principal, request.params.id, request.json(domoStreamUpdate));
+  const stream = await updateDomoStream(request.principal, request.params.id, request.json(domoStreamUpdate()));
   return ok(domoStreamJson(stream));
 });

@@ -8,7 +8,7 @@ import { streamOf } from './params.ts';
 export const handler = httpHandler(async (request) => {
   const stream = await streamOf(request);
   const session = await asInvalidData(async () => {
-    const { start, stop } = request.json(sessionInput);
+    const { start, stop } = request.json(sessionInput());
     return addSession(request.principal, stream, start, stop);
   });
   return created(session);

@@ -4,7 +4,7 @@ import { connectionInput, connectionJson, createConnection } from '#shared/servi
 
 export const handler = httpHandler(
   async (request) => {
-    const connection = await createConnection(request.principal, request.json(connectionInput));
+    const connection = await createConnection(request.principal, request.json(connectionInput()));
     return created(connectionJson(connection), { etag: etagOf(connection.revision), location: `/v1/connections/${connection.id}` });
   },
   { idempotent: true },

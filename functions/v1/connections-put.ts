@@ -4,6 +4,6 @@ import { connectionInput, connectionJson, updateConnection } from '#shared/servi
 
 /** Replaces the settings; omit `password` to keep the stored one. */
 export const handler = httpHandler(async (request) => {
-  const connection = await updateConnection(request.principal, request.params.id, request.json(connectionInput), request.ifMatch());
+  const connection = await updateConnection(request.principal, request.params.id, request.json(connectionInput()), request.ifMatch());
   return ok(connectionJson(connection), { etag: etagOf(connection.revision) });
 });

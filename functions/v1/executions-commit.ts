@@ -5,6 +5,6 @@ import { executionJson } from './dataset-shapes.ts';
 
 /** Body (optional): `{updateMethod?, keyColumnNames?}` overriding the execution's method. */
 export const handler = httpHandler(async (request) => {
-  const override = request.json(executionInput);
+  const override = request.json(executionInput());
   return ok(executionJson(await commitExecution(request.principal, request.params.id, { id: request.params.eid }, override)));
 });

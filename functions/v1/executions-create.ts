@@ -5,7 +5,7 @@ import { executionJson } from './dataset-shapes.ts';
 
 export const handler = httpHandler(
   async (request) => {
-    const execution = await createExecution(request.principal, request.params.id, request.json(executionInput));
+    const execution = await createExecution(request.principal, request.params.id, request.json(executionInput()));
     return created(executionJson(execution), { location: `/v1/streams/${execution.streamId}/executions/${execution.id}` });
   },
   { idempotent: true },

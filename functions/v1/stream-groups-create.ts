@@ -4,7 +4,7 @@ import { createGroup, groupInput } from '#shared/services/groups.ts';
 
 export const handler = httpHandler(
   async (request) => {
-    const group = await createGroup(request.principal, request.json(groupInput));
+    const group = await createGroup(request.principal, request.json(groupInput()));
     return created(group, { etag: etagOf(group.revision), location: `/v1/stream-groups/${group.id}` });
   },
   { idempotent: true },

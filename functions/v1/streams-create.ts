@@ -5,7 +5,7 @@ import { streamJson } from './shapes.ts';
 
 export const handler = httpHandler(
   async (request) => {
-    const stream = await createStream(request.principal, request.json(streamInput));
+    const stream = await createStream(request.principal, request.json(streamInput()));
     return created(streamJson(stream, request.baseUrl), {
       etag: etagOf(stream.revision),
       location: `/v1/streams/${stream.id}`,

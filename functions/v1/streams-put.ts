@@ -5,7 +5,7 @@ import { streamJson } from './shapes.ts';
 
 /** PUT replaces the stream's editable fields as a new autosaved revision. */
 export const handler = httpHandler(async (request) => {
-  const input = request.json(streamInput);
+  const input = request.json(streamInput());
   const stream = await updateStream(
     request.principal,
     request.params.id,

@@ -1,4 +1,3 @@
-import { parse as parseCsv } from 'csv-parse/sync';
 import type { DataRecord, RecordFailure } from './types.ts';
 
 /**
@@ -16,11 +15,14 @@ const excerpt = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…
 const asRecord = (value: unknown): DataRecord =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as DataRecord) : { value };
 
-export function decodePacket(
+/** csv-parse is loaded by the first CSV packet, not by every bundle that runs a collector. */
+const csvParser = () => import('csv-parse/sync').then((csv) => csv.parse);
+
+export async function decodePacket(
   data: Buffer,
   format: Format,
   meta: { index: number; contentType?: string; columns?: string[] },
-): Entry[] {
+): Promise<Entry[]> {
   switch (format) {
     case 'ndjson': {
       const entries: Entry[] = [];
@@ -45,6 +47,7 @@ export function decodePacket(
       }
     }
     case 'csv': {
+      const parseCsv = await csvParser();
       try {
         const rows = parseCsv(data, {
           columns: meta.columns ?? true,

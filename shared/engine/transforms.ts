@@ -1,4 +1,4 @@
-import jsonata from 'jsonata';
+import type { Expression } from 'jsonata';
 import type { DataRecord, NodeContext } from './types.ts';
 
 /**
@@ -11,10 +11,21 @@ export interface Transform {
 
 const isObject = (value: unknown): value is DataRecord => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/**
+ * The node's JSONata expression, compiled on first use: JSONata is loaded by a
+ * filter or map that runs, not by every bundle that can reach this module
+ * (the aggregate store and the stats handlers share the meter code below).
+ */
+function expressionOf(context: NodeContext): () => Promise<Expression> {
+  let compiled: Promise<Expression> | undefined;
+  return () => (compiled ??= import('jsonata').then(({ default: jsonata }) => jsonata(String(context.node.config.expression))));
+}
+
 export function filterTransform(context: NodeContext): Transform {
-  const expression = jsonata(String(context.node.config.expression));
+  const compiled = expressionOf(context);
   return {
     async apply(records, fail) {
+      const expression = await compiled();
       const kept: DataRecord[] = [];
       for (const record of records) {
         try {
@@ -29,9 +40,10 @@ export function filterTransform(context: NodeContext): Transform {
 }
 
 export function mapTransform(context: NodeContext): Transform {
-  const expression = jsonata(String(context.node.config.expression));
+  const compiled = expressionOf(context);
   return {
     async apply(records, fail) {
+      const expression = await compiled();
       const out: DataRecord[] = [];
       for (const record of records) {
         try {

@@ -45,7 +45,7 @@ export const PACKET_ROUTE_DOCS = {
   },
   'DELETE /v1/streams/{id}/owner': { summary: 'Release the writer lease (204; 409 while another key holds it)' },
   'GET /v1/streams/{id}/sessions': { summary: 'Sessions overlapping ?start&stop (both required), paginated', response: page(session) },
-  'POST /v1/streams/{id}/sessions': { summary: 'Add a session over known packets (400 otherwise)', body: sessionInput, response: session },
+  'POST /v1/streams/{id}/sessions': { summary: 'Add a session over known packets (400 otherwise)', body: sessionInput(), response: session },
   'POST /v1/streams/{id}/sessions/open': {
     summary: 'Open a live session: openPacketIndex becomes the next index (409 if one is open)',
     response: z.object({ openPacketIndex: z.number().int() }),
@@ -68,7 +68,7 @@ export const PACKET_ROUTE_DOCS = {
   [`GET ${MODE}/{streamName}`]: { summary: 'MODE: a stream', response: modeStream },
   [`GET ${MODE}/{streamName}/status`]: { summary: 'MODE: stream status (openPacketIndex, streamOwner present only when set)', response: status },
   [`GET ${MODE}/{streamName}/sessions`]: { summary: 'MODE: sessions overlapping ?start&stop (required), ?skip&limit', response: z.array(session) },
-  [`POST ${MODE}/{streamName}/sessions`]: { summary: 'MODE: add a session; invalid data is 403 as MODE documents', body: sessionInput, response: session },
+  [`POST ${MODE}/{streamName}/sessions`]: { summary: 'MODE: add a session; invalid data is 403 as MODE documents', body: sessionInput(), response: session },
   [`GET ${MODE}/{streamName}/sessions/{sessionId}`]: { summary: 'MODE: a session', response: session },
   [`DELETE ${MODE}/{streamName}/sessions/{sessionId}`]: { summary: 'MODE: delete a session (204; 409 while in use)' },
   [`GET ${MODE}/{streamName}/metadata`]: { summary: 'MODE: metadata packets of ?start&stop, ?skip&limit', response: z.array(metadata) },

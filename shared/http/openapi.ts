@@ -320,10 +320,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/keys': { summary: 'List API keys (never their values)' },
   'DELETE /v1/keys/{keyId}': { summary: 'Revoke an API key at once' },
-  'POST /v1/streams': { summary: 'Create a stream', body: streamInput, response: streamSchema },
+  'POST /v1/streams': { summary: 'Create a stream', body: streamInput(), response: streamSchema },
   'GET /v1/streams': { summary: 'List streams with filters', response: listOf(streamSchema) },
   'GET /v1/streams/{id}': { summary: 'Get a stream (?fields=, ?version=)', response: streamSchema },
-  'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match)', body: streamInput, response: streamSchema },
+  'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match)', body: streamInput(), response: streamSchema },
   'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match)', response: streamSchema },
   'DELETE /v1/streams/{id}': { summary: 'Delete a stream (409 while running)' },
 
@@ -448,10 +448,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/aggregation-stores/{name}/items': { summary: "An aggregation store's keyed aggregates; ?key= prefix; paginated", response: listOf(aggregateSchema) },
 
   // --- stream groups (issue 7) ---
-  'POST /v1/stream-groups': { summary: 'Create a stream group (ordered streams, optional schedule)', body: groupInput },
+  'POST /v1/stream-groups': { summary: 'Create a stream group (ordered streams, optional schedule)', body: groupInput() },
   'GET /v1/stream-groups': { summary: 'List stream groups' },
   'GET /v1/stream-groups/{id}': { summary: 'Get a stream group' },
-  'PUT /v1/stream-groups/{id}': { summary: 'Replace a stream group (If-Match)', body: groupInput },
+  'PUT /v1/stream-groups/{id}': { summary: 'Replace a stream group (If-Match)', body: groupInput() },
   'DELETE /v1/stream-groups/{id}': { summary: 'Delete a stream group (409 while running)' },
   'POST /v1/stream-groups/{id}/start': {
     summary: 'Start a group run (201): every stream is prepared (exists, valid, version pinned), then the streams run one after another; a failed stream fails the group run; 409 while running; Idempotency-Key',

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from './validation.ts';
 
 /**
  * The Domo `schedule` object: `cron` in Quartz style (seconds minutes hours
@@ -86,7 +87,8 @@ export function repeatingIntervalProblem(expression: string): string | undefined
   return undefined;
 }
 
-export const domoSchedule = z.looseObject({
+export const domoSchedule = /* @__PURE__ */ lazySchema(() =>
+  z.looseObject({
   cron: z.optional(z.string()),
   expression: z.optional(z.string()),
   start: z.optional(z.string()),
@@ -104,8 +106,8 @@ export const domoSchedule = z.looseObject({
   if (schedule.start && schedule.end && isDateTime(schedule.start) && isDateTime(schedule.end) && Date.parse(schedule.end) < Date.parse(schedule.start)) {
     ctx.addIssue({ code: 'custom', message: 'end is before start', path: ['end'] });
   }
-}));
-export type DomoSchedule = z.output<typeof domoSchedule>;
+})));
+export type DomoSchedule = z.output<ReturnType<typeof domoSchedule>>;
 
 /**
  * The hook for arming a Domo schedule: its Quartz cron as the six-field

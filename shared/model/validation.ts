@@ -23,3 +23,14 @@ export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, wh
   const first = details[0];
   throw invalid(`${what} is invalid${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`, details);
 }
+
+/**
+ * A schema built on first use. Call sites mark the call pure
+ * (`/* @__PURE__ *\/ lazySchema(...)`), so a bundle that never validates with
+ * the schema drops it together with the zod code only it needs; a handler that
+ * does builds it once, on its first request.
+ */
+export function lazySchema<S>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => (schema ??= build());
+}

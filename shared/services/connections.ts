@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { conflict, invalid, notFound, preconditionFailed } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
@@ -21,7 +22,8 @@ import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
 const ping = async (params: ConnectionParams): Promise<PingResult> => (await import('../connections/drivers.ts')).ping(params);
 
 /** `postgresql|mysql|s3` in any casing; `postgres` and `mariadb` are accepted as aliases. */
-export const connectionType = z.pipe(
+const connectionType = () =>
+  z.pipe(
   z.pipe(
     z.string().check(z.trim()),
     z.transform((t) => {
@@ -32,24 +34,27 @@ export const connectionType = z.pipe(
   z.enum(['postgresql', 'mysql', 's3'], { message: 'type must be postgresql, mysql or s3' }),
 );
 
-const ssl = z.union([
+const ssl = () =>
+  z.union([
   z.boolean(),
   z.strictObject({ rejectUnauthorized: z.optional(z.boolean()), ca: z.optional(z.string().check(z.maxLength(16_384))) }),
 ]);
 
-export const connectionInput = z.object({
+export const connectionInput = /* @__PURE__ */ lazySchema(() =>
+  z.object({
   name: z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128)),
-  type: connectionType,
+  type: connectionType(),
   host: z._default(z.string().check(z.trim(), z.maxLength(255)), ''),
   port: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65_535))),
   database: z._default(z.string().check(z.trim(), z.maxLength(255)), ''),
   username: z._default(z.string().check(z.maxLength(255)), ''),
   /** Write-only. */
   password: z.optional(z.string().check(z.maxLength(4096))),
-  ssl: z._default(ssl, false),
+  ssl: z._default(ssl(), false),
   options: z._default(z.record(z.string(), z.unknown()), {}),
-});
-export type ConnectionInput = z.output<typeof connectionInput>;
+  }),
+);
+export type ConnectionInput = z.output<ReturnType<typeof connectionInput>>;
 
 function checkInput(input: ConnectionInput): void {
   if (input.type !== 's3') {

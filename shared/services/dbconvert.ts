@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { invalid, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
@@ -28,25 +29,28 @@ const alias = (id: string, from: string, to: string) => {
 export const configIdOf = (streamId: string) => `config_${streamId.slice(4)}`;
 export const streamIdOfRun = (runId: string) => `stream_${runId.slice(4)}`;
 
-const table = z.strictObject({
+const table = () =>
+  z.strictObject({
   name: z.string().check(z.trim(), z.minLength(1, 'a table needs a name')),
   query: z.optional(z.string().check(z.trim(), z.minLength(1))),
   operations: z.optional(z.array(z.enum(['insert', 'update', 'delete']))),
 });
 
-export const configInput = z.object({
+export const configInput = /* @__PURE__ */ lazySchema(() =>
+  z.object({
   name: z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128)),
   source: z.string().check(z.minLength(1, 'source is required')),
   target: z.string().check(z.minLength(1, 'target is required')),
   mode: z.pipe(z.pipe(z.string(), z.transform((m) => m.trim().toLowerCase())), z.enum(['convert', 'load', 'cdc'], { message: 'mode must be convert, load or cdc' })),
-  tables: z.array(table).check(z.minLength(1, 'tables needs at least one table')),
+  tables: z.array(table()).check(z.minLength(1, 'tables needs at least one table')),
   dataBundleSize: z._default(z.number().check(z.int(), z.gte(1), z.lte(10_000)), 500),
   reportingIntervals: z._default(z.object({ source: z._default(z.number().check(z.int(), z.gte(1)), 3), target: z._default(z.number().check(z.int(), z.gte(1)), 3) }), { source: 3, target: 3 }),
   limits: z._default(z.object({ numberOfEvents: z.optional(z.number().check(z.int(), z.gte(0))), elapsedTime: z.optional(z.number().check(z.int(), z.gte(0))) }), {}),
   createStructure: z._default(z.boolean(), true),
   truncateTarget: z.optional(z.boolean()),
-});
-export type ConfigInput = z.output<typeof configInput>;
+  }),
+);
+export type ConfigInput = z.output<ReturnType<typeof configInput>>;
 
 interface DbconvertFace {
   mode: 'convert' | 'load' | 'cdc';
@@ -114,7 +118,7 @@ export async function createConfig(principal: Principal, input: ConfigInput): Pr
   };
   return createStream(
     principal,
-    streamInput.parse({ name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }),
+    streamInput().parse({ name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }),
     { faces: { dbconvert: face } },
   );
 }
@@ -147,7 +151,7 @@ export async function cloneConfig(principal: Principal, configId: string): Promi
     try {
       return await createStream(
         principal,
-        streamInput.parse({ name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }),
+        streamInput().parse({ name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }),
         { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } } },
       );
     } catch (error) {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { invalid, isSluiceError, notFound } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
-import { domoSchedule, schedulerCronOf } from '../model/schedule.ts';
+import { domoSchedule, schedulerCronOf, type DomoSchedule } from '../model/schedule.ts';
 import { armSchedule } from './schedules.ts';
 import { deleteDomoAlias, nextDomoStreamNumber, putDomoAlias, streamIdOfDomo } from '../store/domo.ts';
 import { listStreamRecords, type StreamRecord } from '../store/streams.ts';
@@ -17,40 +18,46 @@ import { createStream, deleteStream, getStream, updateStream } from './streams.t
  */
 export const DOMO_NAMESPACE = 'domo';
 
-const jsonObject = z.record(z.string(), z.unknown());
-export const domoSchemaDefinition = z.looseObject({
+const jsonObject = () => z.record(z.string(), z.unknown());
+const domoSchemaDefinition = () =>
+  z.looseObject({
   columns: z.array(z.looseObject({ name: z.string().check(z.minLength(1)), type: z._default(z.string(), 'STRING') })).check(z.minLength(1)),
-});
-const dataSourceInput = z.looseObject({
+  });
+const dataSourceInput = () =>
+  z.looseObject({
   id: z.optional(z.string().check(z.minLength(1))),
   name: z.string().check(z.trim(), z.minLength(1, 'dataSource.name is required'), z.maxLength(1024)),
   description: z.optional(z.string().check(z.maxLength(4096))),
   owner: z.optional(z.looseObject({ id: z.union([z.number(), z.string()]) })),
-  schema: z.optional(domoSchemaDefinition),
-});
+  schema: z.optional(domoSchemaDefinition()),
+  });
 
-export const domoStreamInput = z.looseObject({
+export const domoStreamInput = /* @__PURE__ */ lazySchema(() =>
+  z.looseObject({
   transport: z._default(z.looseObject({ type: z.string().check(z.trim(), z.minLength(1)) }), { type: 'API' }),
-  dataSource: dataSourceInput,
-  account: z.optional(jsonObject),
-  configuration: z.optional(jsonObject),
-  streamConfiguration: z.optional(jsonObject),
-  schedule: z.optional(z.nullable(domoSchedule)),
-  dataProvider: z.optional(jsonObject),
-  schemaDefinition: z.optional(domoSchemaDefinition),
-  updateMethod: z.optional(updateMethod),
+  dataSource: dataSourceInput(),
+  account: z.optional(jsonObject()),
+  configuration: z.optional(jsonObject()),
+  streamConfiguration: z.optional(jsonObject()),
+  schedule: z.optional(z.nullable(domoSchedule())),
+  dataProvider: z.optional(jsonObject()),
+  schemaDefinition: z.optional(domoSchemaDefinition()),
+  updateMethod: z.optional(updateMethod()),
   keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
-});
-export type DomoStreamInput = z.output<typeof domoStreamInput>;
+  }),
+);
+export type DomoStreamInput = z.output<ReturnType<typeof domoStreamInput>>;
 
 /** Only these change on update (seed 001); anything else in the body is ignored. */
-export const domoStreamUpdate = z.looseObject({
-  dataSource: z.optional(z.partial(dataSourceInput)),
-  account: z.optional(jsonObject),
-  streamConfiguration: z.optional(jsonObject),
-  schemaDefinition: z.optional(z.nullable(domoSchemaDefinition)),
-});
-export type DomoStreamUpdate = z.output<typeof domoStreamUpdate>;
+export const domoStreamUpdate = /* @__PURE__ */ lazySchema(() =>
+  z.looseObject({
+    dataSource: z.optional(z.partial(dataSourceInput())),
+    account: z.optional(jsonObject()),
+    streamConfiguration: z.optional(jsonObject()),
+    schemaDefinition: z.optional(z.nullable(domoSchemaDefinition())),
+  }),
+);
+export type DomoStreamUpdate = z.output<ReturnType<typeof domoStreamUpdate>>;
 
 export interface DomoFace {
   id: number;
@@ -58,7 +65,7 @@ export interface DomoFace {
   dataSource: Record<string, unknown> & { id: string; name: string };
   account?: Record<string, unknown>;
   configuration?: Record<string, unknown>;
-  schedule?: z.output<typeof domoSchedule> | null;
+  schedule?: DomoSchedule | null;
   dataProvider?: Record<string, unknown>;
   schemaDefinition?: z.output<typeof domoSchemaDefinition> | null;
   updateMethod?: string;

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { ulid } from 'ulid';
 import { conflict, invalid, notFound, unsupportedMediaType } from '../model/errors.ts';
 import { assertTransition, UPDATE_METHODS, type UpdateMethod } from '../model/execution.ts';
@@ -26,13 +27,15 @@ import type { StreamRecord } from '../store/streams.ts';
 import { getStream } from './streams.ts';
 
 /** `APPEND`, `append`, ... */
-export const updateMethod = z.pipe(z.transform((v) => (typeof v === 'string' ? v.toUpperCase() : v)), z.enum(UPDATE_METHODS));
+export const updateMethod = /* @__PURE__ */ lazySchema(() => z.pipe(z.transform((v) => (typeof v === 'string' ? v.toUpperCase() : v)), z.enum(UPDATE_METHODS)));
 
-export const executionInput = z.object({
-  updateMethod: z.optional(updateMethod),
-  keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
-});
-export type ExecutionInput = z.output<typeof executionInput>;
+export const executionInput = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    updateMethod: z.optional(updateMethod()),
+    keyColumnNames: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  }),
+);
+export type ExecutionInput = z.output<ReturnType<typeof executionInput>>;
 
 export type ExecutionRef = { id: string } | { number: number };
 
@@ -42,7 +45,7 @@ export interface DatasetSettings {
   keyColumnNames?: string[];
 }
 
-const schemaShape = z.object({ columns: z.array(z.object({ name: z.string().check(z.minLength(1)), type: z._default(z.string(), 'STRING') })).check(z.minLength(1)) });
+const schemaShape = /* @__PURE__ */ lazySchema(() => z.object({ columns: z.array(z.object({ name: z.string().check(z.minLength(1)), type: z._default(z.string(), 'STRING') })).check(z.minLength(1)) }));
 
 /**
  * A stream's dataset settings. They are set through the Domo face
@@ -52,8 +55,8 @@ const schemaShape = z.object({ columns: z.array(z.object({ name: z.string().chec
  */
 export function datasetSettings(stream: StreamRecord): DatasetSettings {
   const domo = (stream.faces?.domo ?? {}) as Record<string, any>;
-  const declared = schemaShape.safeParse(domo.schemaDefinition ?? domo.dataSource?.schema);
-  const method = updateMethod.safeParse(domo.updateMethod);
+  const declared = schemaShape().safeParse(domo.schemaDefinition ?? domo.dataSource?.schema);
+  const method = updateMethod().safeParse(domo.updateMethod);
   return {
     schema: declared.success ? declared.data : null,
     updateMethod: method.success ? method.data : 'APPEND',

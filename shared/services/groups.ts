@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { cronExpression } from '../model/definition.ts';
 import { conflict, invalid, notFound, preconditionFailed, type ErrorDetail } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
@@ -18,13 +19,15 @@ import { armGroupSchedule, disarmGroupSchedule } from './schedules.ts';
 /** A group's membership changes in one transaction with the group, so its size is bounded by DynamoDB's 100 items. */
 export const MAX_GROUP_STREAMS = 48;
 
-export const groupInput = z.object({
+export const groupInput = /* @__PURE__ */ lazySchema(() =>
+  z.object({
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
   description: z._default(z.string().check(z.maxLength(4096)), ''),
   streams: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'a group needs at least one stream'), z.maxLength(MAX_GROUP_STREAMS, `a group holds at most ${MAX_GROUP_STREAMS} streams`), z.refine((ids) => new Set(ids).size === ids.length, 'a stream can appear only once in a group')),
   schedule: z._default(z.nullable(z.strictObject({ cron: cronExpression, timezone: z.optional(z.string()) })), null),
-});
-export type GroupInput = z.output<typeof groupInput>;
+  }),
+);
+export type GroupInput = z.output<ReturnType<typeof groupInput>>;
 
 /** Every listed stream exists in the group's solution (checked on every write; Prepare checks again at run time). */
 async function checkStreams(solutionId: string, streams: string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { isSource } from '../model/definition.ts';
 import { conflict, invalid } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
@@ -98,10 +99,10 @@ export async function streamOffsets(principal: Principal, streamId: string) {
   return { streamId: stream.id, offsets, updatedAt, runId: runId ?? null };
 }
 
-export const offsetsReset = z.object({ offsets: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))) });
+export const offsetsReset = /* @__PURE__ */ lazySchema(() => z.object({ offsets: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))) }));
 
 /** Back to the beginning, or to the given offsets (per source node); only while no run is active. */
-export async function resetOffsets(principal: Principal, streamId: string, input: z.output<typeof offsetsReset>) {
+export async function resetOffsets(principal: Principal, streamId: string, input: z.output<ReturnType<typeof offsetsReset>>) {
   const stream = await getStream(principal, streamId);
   const offsets = input.offsets ?? {};
   for (const nodeId of Object.keys(offsets)) {

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { conflict, invalid, notFound } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import type { Principal } from '../model/principal.ts';
@@ -28,10 +29,12 @@ export interface SessionView {
 export const sessionView = (session: SessionRecord): SessionView => ({ id: session.id, start: session.start, stop: session.stop, author: session.author });
 
 /** The body of a session add (both faces). */
-export const sessionInput = z.object({
-  start: z.number().check(z.int(), z.gte(1), z.lte(MAX_PACKET_INDEX)),
-  stop: z.number().check(z.int(), z.gte(1), z.lte(MAX_PACKET_INDEX)),
-});
+export const sessionInput = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    start: z.number().check(z.int(), z.gte(1), z.lte(MAX_PACKET_INDEX)),
+    stop: z.number().check(z.int(), z.gte(1), z.lte(MAX_PACKET_INDEX)),
+  }),
+);
 
 const keyActor = (principal: Principal): Actor => ({ type: 'key', id: principal.keyId });
 

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../model/validation.ts';
 import { onStreamDeleted } from './deployment-hooks.ts';
 import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
 import { conflict, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
@@ -20,13 +21,15 @@ import {
 export const streamName = z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128), z.regex(/^[^/\\?#]+$/, 'name cannot contain / \\ ? or #'));
 export const namespaceName = z.string().check(z.trim(), z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, 'namespace is letters, digits, ., _ or -'));
 
-export const streamInput = z.object({
-  name: streamName,
-  namespace: z._default(namespaceName, 'default'),
-  description: z._default(z.string().check(z.maxLength(4096)), ''),
-  definition: z.optional(z.unknown()),
-});
-export type StreamInput = z.input<typeof streamInput>;
+export const streamInput = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    name: streamName,
+    namespace: z._default(namespaceName, 'default'),
+    description: z._default(z.string().check(z.maxLength(4096)), ''),
+    definition: z.optional(z.unknown()),
+  }),
+);
+export type StreamInput = z.input<ReturnType<typeof streamInput>>;
 
 /** A definition item stays far below DynamoDB's 400 KB item limit. */
 const MAX_DEFINITION_BYTES = 300 * 1024;
@@ -52,7 +55,7 @@ export async function getStream(principal: Principal, id: string): Promise<Strea
 
 export async function createStream(
   principal: Principal,
-  input: z.output<typeof streamInput>,
+  input: z.output<ReturnType<typeof streamInput>>,
   options: { solutionId?: string; faces?: Record<string, unknown> } = {},
 ): Promise<StreamRecord> {
   const now = new Date().toISOString();

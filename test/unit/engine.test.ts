@@ -97,11 +97,11 @@ describe('the engine on an in-memory packet log', () => {
     expect(partialValue({ ...merged, fn: 'max' })).toBe(20);
   });
 
-  it('decodes csv with a header or configured columns, json arrays and raw packets', () => {
-    expect(decodePacket(Buffer.from('a,b\n1,2\n'), 'csv', { index: 1 })).toEqual([{ record: { a: '1', b: '2' } }]);
-    expect(decodePacket(Buffer.from('1,2\n'), 'csv', { index: 1, columns: ['x', 'y'] })).toEqual([{ record: { x: '1', y: '2' } }]);
-    expect(decodePacket(Buffer.from('[{"a":1},{"a":2}]'), 'json', { index: 1 })).toHaveLength(2);
-    expect(decodePacket(Buffer.from('hi'), 'raw', { index: 7 })).toEqual([{ record: { packetIndex: 7, contentType: 'application/octet-stream', size: 2, data: 'aGk=' } }]);
+  it('decodes csv with a header or configured columns, json arrays and raw packets', async () => {
+    expect(await decodePacket(Buffer.from('a,b\n1,2\n'), 'csv', { index: 1 })).toEqual([{ record: { a: '1', b: '2' } }]);
+    expect(await decodePacket(Buffer.from('1,2\n'), 'csv', { index: 1, columns: ['x', 'y'] })).toEqual([{ record: { x: '1', y: '2' } }]);
+    expect(await decodePacket(Buffer.from('[{"a":1},{"a":2}]'), 'json', { index: 1 })).toHaveLength(2);
+    expect(await decodePacket(Buffer.from('hi'), 'raw', { index: 7 })).toEqual([{ record: { packetIndex: 7, contentType: 'application/octet-stream', size: 2, data: 'aGk=' } }]);
   });
 });
 

@@ -69,7 +69,7 @@ export function httpCollector(context: NodeContext, port: PacketPort): BoundedSo
           const packets = await port.readPackets(streamId, after, Math.min(wanted - decoded.length, PACKETS_PER_READ));
           for (const packet of packets) {
             if (packet.index > limit) break;
-            const value = { entries: decodePacket(packet.data, format, { index: packet.index, contentType: packet.contentType, columns }), bytes: packet.data.length };
+            const value = { entries: await decodePacket(packet.data, format, { index: packet.index, contentType: packet.contentType, columns }), bytes: packet.data.length };
             remember(`${streamId}#${format}#${packet.index}`, value);
             decoded.push({ index: packet.index, ...value });
           }
