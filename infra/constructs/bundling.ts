@@ -11,6 +11,9 @@ export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** Where a handler module (`v1/streams-get`) lives. */
 export const entryOf = (handlerModule: string) => resolve(PROJECT_ROOT, 'functions', `${handlerModule}.ts`);
 
+/** Serves docs/openapi.json, which `npm run openapi` writes before a synth. */
+const OPENAPI_HANDLER = 'v1/openapi';
+
 /** The file Lambda loads in a bundle directory: `index.handler` resolves to it. */
 export const ENTRY_FILE = 'index.mjs';
 
@@ -66,11 +69,14 @@ export function esbuildBuildOptions(outdir: string): BuildOptions {
 /**
  * esbuild options for one handler module, exactly as the Lambda is bundled.
  * `SLUICE_ROUTES` becomes the module's own rows of the route table as a JSON
- * string (shared/http/handler.ts), so the bundle carries those instead of all of it.
+ * string (shared/http/handler.ts), so the bundle carries those instead of all of
+ * it; the OpenAPI handler gets docs/openapi.json as one string to answer as is.
  */
 export function esbuildOptionsFor(handlerModule: string, outdir: string): BuildOptions {
   const ownRoutes = routes.filter((route) => route.handler === handlerModule);
-  return { ...esbuildBuildOptions(outdir), entryPoints: [entryOf(handlerModule)], define: { SLUICE_ROUTES: JSON.stringify(JSON.stringify(ownRoutes)) } };
+  const define: Record<string, string> = { SLUICE_ROUTES: JSON.stringify(JSON.stringify(ownRoutes)) };
+  if (handlerModule === OPENAPI_HANDLER) define.SLUICE_OPENAPI_JSON = JSON.stringify(JSON.stringify(JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'docs/openapi.json'), 'utf8'))));
+  return { ...esbuildBuildOptions(outdir), entryPoints: [entryOf(handlerModule)], define };
 }
 
 /** Bundles one handler module into `outdir` (`index.mjs` plus `chunks/`). Synchronous: CDK's local bundling is. */
@@ -100,7 +106,7 @@ let digest: string | undefined;
 
 /**
  * A digest of everything a bundle is made from: the sources under functions/,
- * shared/ and infra/, the lock file and these options. CDK uses
+ * shared/ and infra/, the lock file, docs/openapi.json and these options. CDK uses
  * `sourceDigest() + handler` as each function's asset hash, so a synth finds
  * an unchanged bundle already in cdk.out and skips esbuild for it.
  */
@@ -116,6 +122,7 @@ export function sourceDigest(): string {
   };
   for (const dir of ['functions', 'shared', 'infra']) walk(resolve(PROJECT_ROOT, dir));
   hash.update(readFileSync(resolve(PROJECT_ROOT, 'package-lock.json')));
+  hash.update(readFileSync(resolve(PROJECT_ROOT, 'docs/openapi.json')));
   digest = hash.digest('hex');
   return digest;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,7 +45,7 @@ describe('deployed bundles', () => {
   let context: Record<string, unknown>;
 
   beforeAll(async () => {
-    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get']) metafiles.set(module, bundleHandler(module, join(dir, module)));
+    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get', 'v1/openapi']) metafiles.set(module, bundleHandler(module, join(dir, module)));
     tenant = await newTenant();
     const decision = invokeBundle('events/authorizer', { type: 'REQUEST', routeKey: 'GET /v1/streams/{id}', headers: { 'x-api-key': tenant.key }, identitySource: [] });
     expect(decision.isAuthorized).toBe(true);
@@ -104,5 +104,16 @@ describe('deployed bundles', () => {
     expect(reply.statusCode).toBe(400);
     expect(JSON.parse(reply.body).error.details.map((d: { path: string }) => d.path)).toContain('definition.nodes[0].config.expression');
     expect(existsSync(join(dir, 'v1/streams-create/index.mjs'))).toBe(true);
+  });
+
+  it('serve the committed OpenAPI document as the gateway does, from a string carried in the bundle', async () => {
+    const committed = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
+    const reply = invokeBundle('v1/openapi', httpEvent('GET /v1/openapi.json', '/v1/openapi.json', {}));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(reply.body)).toEqual(committed);
+    const viaGateway = await api('GET', '/v1/openapi.json', { key: null });
+    expect(viaGateway.body).toEqual(committed);
+    expect(readFileSync(join(dir, 'v1/openapi/index.mjs'), 'utf8')).not.toContain('docs/openapi.json');
   });
 });
