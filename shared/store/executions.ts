@@ -3,7 +3,7 @@ import type { ExecutionAction, ExecutionState, UpdateMethod } from '../model/exe
 import { transitionWrite } from '../model/execution.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
-import { cancellationReasons } from './errors.ts';
+import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
@@ -55,6 +55,8 @@ export interface PartRecord {
   columns?: number;
   uploadedAt: string;
 }
+
+const PART_FIELDS = ['partId', 'key', 'source', 'bytes', 'rows', 'columns', 'uploadedAt'] as const;
 
 const pad = (n: number) => String(n).padStart(10, '0');
 export const executionKey = (streamId: string, number: number) => ({ PK: `STM#${streamId}`, SK: `EXE#${pad(number)}` });
@@ -197,7 +199,7 @@ export async function transitionExecution(execution: ExecutionRecord, action: Ex
     else await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...extra] })));
     return true;
   } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailure(error)) return false;
     const reasons = cancellationReasons(error);
     if (reasons?.includes('ConditionalCheckFailed')) return false;
     throw error;
@@ -259,35 +261,10 @@ export async function listParts(execution: ExecutionRecord): Promise<PartRecord[
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return items.map((item) => ({
-    partId: item.partId,
-    key: item.key,
-    source: item.source,
-    bytes: item.bytes,
-    rows: item.rows,
-    columns: item.columns,
-    uploadedAt: item.uploadedAt,
-  }));
+  return items.map((item) => recordOf<PartRecord>(item, PART_FIELDS));
 }
 
-export async function updateExecutionFields(execution: ExecutionRecord, set: Record<string, unknown>): Promise<boolean> {
-  const now = new Date();
-  const write = transitionWrite('edit', { now: now.toISOString(), nowSeconds: Math.floor(now.getTime() / 1000), set });
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: executionKey(execution.streamId, execution.number),
-        UpdateExpression: write.update,
-        ConditionExpression: `attribute_exists(PK) AND ${write.condition}`,
-        ExpressionAttributeNames: write.names,
-        ExpressionAttributeValues: write.values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-    throw error;
-  }
-}
+/** Sets fields of an execution that is still ACTIVE and unclaimed; false otherwise. */
+export const updateExecutionFields = (execution: ExecutionRecord, set: Record<string, unknown>): Promise<boolean> =>
+  transitionExecution(execution, 'edit', { set });
 
