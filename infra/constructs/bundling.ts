@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
-import { routes } from '#functions/routes.ts';
+import { routeKey, routes } from '#functions/routes.ts';
 
 /** The repository root: functions/, shared/, package.json. */
 export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -68,12 +68,12 @@ export function esbuildBuildOptions(outdir: string): BuildOptions {
 
 /**
  * esbuild options for one handler module, exactly as the Lambda is bundled.
- * `SLUICE_ROUTES` becomes the module's own rows of the route table as a JSON
- * string (shared/http/handler.ts), so the bundle carries those instead of all of
+ * `SLUICE_ROUTES` becomes the module's own rows of the route table, by route
+ * key, as a JSON string (shared/http/handler.ts), so the bundle carries those instead of all of
  * it; the OpenAPI handler gets docs/openapi.json as one string to answer as is.
  */
 export function esbuildOptionsFor(handlerModule: string, outdir: string): BuildOptions {
-  const ownRoutes = routes.filter((route) => route.handler === handlerModule);
+  const ownRoutes = Object.fromEntries(routes.filter((route) => route.handler === handlerModule).map((route) => [routeKey(route), route]));
   const define: Record<string, string> = { SLUICE_ROUTES: JSON.stringify(JSON.stringify(ownRoutes)) };
   if (handlerModule === OPENAPI_HANDLER) define.SLUICE_OPENAPI_JSON = JSON.stringify(JSON.stringify(JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'docs/openapi.json'), 'utf8'))));
   return { ...esbuildBuildOptions(outdir), entryPoints: [entryOf(handlerModule)], define };

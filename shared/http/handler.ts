@@ -118,12 +118,12 @@ function errorResult(error: unknown, face: Face, requestId: string): APIGatewayP
 }
 
 /**
- * This bundle's rows of the route table as JSON, inlined by esbuild when a
- * handler is bundled (infra/constructs/bundling.ts), so a deployed handler
- * neither carries nor builds the whole table. Undefined when running unbundled
- * (local runtime, tests): then the table itself is imported. A string rather
- * than an array literal so that esbuild can fold the `typeof` below and drop
- * the import from bundles.
+ * This bundle's rows of the route table by route key, as JSON, inlined by
+ * esbuild when a handler is bundled (infra/constructs/bundling.ts), so a
+ * deployed handler neither carries nor builds the whole table. Undefined when
+ * running unbundled (local runtime, tests): then the table itself is imported.
+ * A string rather than an object literal so that esbuild can fold the `typeof`
+ * below and drop the import from bundles.
  */
 declare const SLUICE_ROUTES: string | undefined;
 
@@ -134,9 +134,8 @@ function findRoute(key: string): Promise<Route | undefined> {
     if (typeof SLUICE_ROUTES === 'undefined') {
       routeLookup = import('#functions/routes.ts').then((table) => table.routeByKey);
     } else {
-      const own = JSON.parse(SLUICE_ROUTES) as Route[];
-      // The key format of routeKey() in functions/routes.ts.
-      routeLookup = Promise.resolve((wanted: string) => own.find((route) => `${route.method} ${route.path}` === wanted));
+      const own = new Map(Object.entries(JSON.parse(SLUICE_ROUTES) as Record<string, Route>));
+      routeLookup = Promise.resolve((wanted: string) => own.get(wanted));
     }
   }
   return routeLookup.then((lookup) => lookup(key));
