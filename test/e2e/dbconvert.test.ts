@@ -286,13 +286,7 @@ describe('DBConvert face /api/v1', () => {
       key, body: { name: unique('cdc'), source, target, mode: 'cdc', tables: [{ name: table, operations: ['insert', 'update', 'delete'] }] },
     });
     const rows = () => my.query(`SELECT id, name, n FROM ${my.quote(table)} ORDER BY id`);
-    const until = async (expected: unknown) => {
-      const deadline = Date.now() + 60_000;
-      while (JSON.stringify(await rows()) !== JSON.stringify(expected)) {
-        if (Date.now() > deadline) expect(await rows()).toEqual(expected);
-        await sleep(250);
-      }
-    };
+    const until = (expected: unknown) => expect.poll(rows, { timeout: 60_000, interval: 250 }).toEqual(expected);
     const first = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
     expect(first.status).toBe(200);
     // The slot exists once the first bundle ran.
@@ -335,13 +329,7 @@ describe('DBConvert face /api/v1', () => {
       key, body: { name: unique('bl'), source: target, target: source, mode: 'cdc', tables: [{ name: table, operations: ['insert', 'update'] }] },
     });
     const rows = () => pg.query(`SELECT id, name, n FROM ${pg.quote(table)} ORDER BY id`);
-    const until = async (expected: unknown) => {
-      const deadline = Date.now() + 60_000;
-      while (JSON.stringify(await rows()) !== JSON.stringify(expected)) {
-        if (Date.now() > deadline) expect(await rows()).toEqual(expected);
-        await sleep(250);
-      }
-    };
+    const until = (expected: unknown) => expect.poll(rows, { timeout: 60_000, interval: 250 }).toEqual(expected);
     const first = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
     expect(first.status).toBe(200);
     // Wait until the stream anchored its binlog position (its first read ran): the anchor item in DynamoDB.
