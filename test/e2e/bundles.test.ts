@@ -93,6 +93,21 @@ describe('deployed bundles', () => {
     expect(JSON.parse(viaBundle.body)).toEqual(viaGateway.body);
   });
 
+  it('replay a create with the same Idempotency-Key from the chunk that holds the idempotency store', async () => {
+    const name = unique('idem');
+    const event = () => {
+      const e = httpEvent('POST /v1/streams', '/v1/streams', context, { body: JSON.stringify({ name }) });
+      return { ...e, headers: { ...e.headers, 'idempotency-key': name } };
+    };
+    const first = invokeBundle('v1/streams-create', event());
+    const again = invokeBundle('v1/streams-create', event());
+    expect(first.statusCode, first.body).toBe(201);
+    expect(again.statusCode).toBe(201);
+    expect(JSON.parse(again.body).id).toBe(JSON.parse(first.body).id);
+    const listed = await api('GET', `/v1/streams?name=${name}`, { key: tenant.key });
+    expect(listed.body.items).toHaveLength(1);
+  });
+
   it('answer a route they do not serve with 404 in the face error shape', () => {
     const reply = invokeBundle('v1/streams-get', httpEvent('GET /v1/solutions', '/v1/solutions', context));
     expect(reply.statusCode).toBe(404);
