@@ -6,6 +6,6 @@ import { streamOf } from './params.ts';
 
 /** GET .../streams/{streamName}/data?start&stop: 302, the bundle's URL in Location. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop } = request.queryAs(rangeQuery);
+  const { start, stop } = request.queryAs(rangeQuery());
   return redirect(await packetDownloadUrl(await streamOf(request), start, stop));
 });

@@ -8,7 +8,7 @@ import { streamOf } from './params.ts';
 
 /** GET .../streams/{streamName}/metadata?start&stop&skip&limit: an array of metadata packets. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop, skip, limit } = request.queryAs(z.extend(rangeQuery, skipLimitQuery.shape));
+  const { start, stop, skip, limit } = request.queryAs(z.extend(rangeQuery(), skipLimitQuery().shape));
   const stream = await streamOf(request);
   return ok(await skipLimit((pageSize, cursor) => listMetadata(stream, start, stop, pageSize, cursor), skip, limit));
 });

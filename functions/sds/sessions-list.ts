@@ -8,7 +8,7 @@ import { streamOf } from './params.ts';
 
 /** GET .../streams/{streamName}/sessions?start&stop&skip&limit: sessions overlapping the range. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop, skip, limit } = request.queryAs(z.extend(rangeQuery, skipLimitQuery.shape));
+  const { start, stop, skip, limit } = request.queryAs(z.extend(rangeQuery(), skipLimitQuery().shape));
   const stream = await streamOf(request);
   return ok(await skipLimit((pageSize, cursor) => listSessions(stream, start, stop, pageSize, cursor), skip, limit));
 });

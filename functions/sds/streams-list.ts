@@ -7,6 +7,6 @@ import { homePath } from './params.ts';
 /** GET /homes/{homeId}/smartModules/{moduleId}/streams?skip&limit: an array of `{homeId, moduleId, name}`. */
 export const handler = httpHandler(async (request) => {
   const { homeId, moduleId } = request.paramsAs(homePath);
-  const { skip, limit } = request.queryAs(skipLimitQuery);
+  const { skip, limit } = request.queryAs(skipLimitQuery());
   return ok(await listModeStreams(request.principal, homeId, moduleId, skip, limit));
 });

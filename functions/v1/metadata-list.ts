@@ -8,7 +8,7 @@ import { getStream } from '#shared/services/streams.ts';
 
 /** GET /v1/streams/{id}/metadata?start&stop: metadata packets in index order, paginated. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop, limit, cursor } = request.queryAs(z.extend(pageQuery, rangeQuery.shape));
+  const { start, stop, limit, cursor } = request.queryAs(z.extend(pageQuery, rangeQuery().shape));
   const stream = await getStream(request.principal, request.params.id);
   return ok(await listMetadata(stream, start, stop, limit, cursor));
 });

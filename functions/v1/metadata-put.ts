@@ -7,7 +7,7 @@ import { getStream } from '#shared/services/streams.ts';
 
 /** PUT /v1/streams/{id}/metadata/{packetIndex}: a JSON object; 201 when new, 200 when replaced. */
 export const handler = httpHandler(async (request) => {
-  const { packetIndex } = request.paramsAs(z.object({ id: z.string(), packetIndex: packetIndexParam }));
+  const { packetIndex } = request.paramsAs(z.object({ id: z.string(), packetIndex: packetIndexParam() }));
   const content = request.json(z.unknown());
   const stream = await getStream(request.principal, request.params.id);
   const { record, created: isNew } = await putMetadata(request.principal, stream, packetIndex, content);

@@ -7,7 +7,7 @@ import { MAX_PACKET_INDEX } from '#shared/store/packets.ts';
 import { listPacketEntries } from '#shared/services/packets.ts';
 import { checkRange } from '#shared/services/sessions.ts';
 
-const query = z.extend(pageQuery, { start: z._default(packetIndexParam, 1), stop: z._default(packetIndexParam, MAX_PACKET_INDEX) });
+const query = z.extend(pageQuery, { start: z._default(packetIndexParam(), 1), stop: z._default(packetIndexParam(), MAX_PACKET_INDEX) });
 
 /** GET /v1/streams/{id}/packets?start&stop: index entries, paginated. */
 export const handler = httpHandler(async (request) => {

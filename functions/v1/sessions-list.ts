@@ -8,7 +8,7 @@ import { getStream } from '#shared/services/streams.ts';
 
 /** GET /v1/streams/{id}/sessions?start&stop (required): sessions overlapping the range, paginated. */
 export const handler = httpHandler(async (request) => {
-  const { start, stop, limit, cursor } = request.queryAs(z.extend(pageQuery, rangeQuery.shape));
+  const { start, stop, limit, cursor } = request.queryAs(z.extend(pageQuery, rangeQuery().shape));
   const stream = await getStream(request.principal, request.params.id);
   return ok(await listSessions(stream, start, stop, limit, cursor));
 });

@@ -4,7 +4,7 @@ import { ok } from '#shared/http/reply.ts';
 import { versionRef } from '#shared/model/versions.ts';
 import { deployStream } from '#shared/services/deployments.ts';
 
-const body = z.strictObject({ version: versionRef });
+const body = z.strictObject({ version: versionRef() });
 
 /** Deploys a tag (never autosave) after checking its references; arms its schedule. */
 export const handler = httpHandler(async (request) => {

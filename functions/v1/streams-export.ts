@@ -4,7 +4,7 @@ import { ok } from '#shared/http/reply.ts';
 import { versionRef } from '#shared/model/versions.ts';
 import { exportStream } from '#shared/services/versions.ts';
 
-const query = z.object({ version: z.optional(versionRef) });
+const query = z.object({ version: z.optional(versionRef()) });
 
 /** A file name safe in any header and file system: `<name>-<version>.sluice.json`. */
 const fileName = (name: string, version: string) => `${`${name}-${version}`.replace(/[^A-Za-z0-9._-]+/g, '_')}.sluice.json`;

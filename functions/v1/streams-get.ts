@@ -6,7 +6,7 @@ import { getStream } from '#shared/services/streams.ts';
 import { resolveVersion } from '#shared/services/versions.ts';
 import { selectFields, streamJson } from './shapes.ts';
 
-const query = z.object({ fields: z.optional(z.string()), version: z.optional(versionRef) });
+const query = z.object({ fields: z.optional(z.string()), version: z.optional(versionRef()) });
 
 /**
  * `?version=<tag>` answers the stream with that tag's definition and a

@@ -6,8 +6,8 @@ import { mergePatch } from '#shared/model/merge-patch.ts';
 import { streamJson } from './shapes.ts';
 
 const body = z.strictObject({
-  name: z.optional(streamName),
-  namespace: z.optional(namespaceName),
+  name: z.optional(streamName()),
+  namespace: z.optional(namespaceName()),
   description: z.optional(z.string().check(z.maxLength(4096))),
   definition: z.optional(z.record(z.string(), z.unknown())),
 });

@@ -4,7 +4,7 @@ import { created } from '#shared/http/reply.ts';
 import { tagName } from '#shared/model/versions.ts';
 import { tagVersion } from '#shared/services/versions.ts';
 
-const body = z.strictObject({ tag: tagName, description: z._default(z.string().check(z.maxLength(1024)), '') });
+const body = z.strictObject({ tag: tagName(), description: z._default(z.string().check(z.maxLength(1024)), '') });
 
 /** Freezes the autosaved definition as an immutable tag: 201, or 409 for a duplicate or the 101st tag. */
 export const handler = httpHandler(

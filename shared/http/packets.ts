@@ -1,7 +1,7 @@
 import { decode } from '@msgpack/msgpack';
 import * as z from 'zod/mini';
 import { invalid, unsupportedMediaType } from '../model/errors.ts';
-import { parseWith } from '../model/validation.ts';
+import { lazySchema, parseWith } from '../model/validation.ts';
 import { MAX_PACKET_INDEX } from '../store/packets.ts';
 import type { PacketInput } from '../services/packets.ts';
 
@@ -11,25 +11,29 @@ import type { PacketInput } from '../services/packets.ts';
  */
 
 /** A packet index in a query or path: digits only ("", "-1", "1.5", "abc" are 400). */
-export const packetIndexParam = z.pipe(z.string().check(z.regex(/^\d{1,12}$/, 'must be a non-negative integer')), z.transform(Number)).check(z.refine((n) => n <= MAX_PACKET_INDEX, 'is too large'));
+export const packetIndexParam = /* @__PURE__ */ lazySchema(() => z.pipe(z.string().check(z.regex(/^\d{1,12}$/, 'must be a non-negative integer')), z.transform(Number)).check(z.refine((n) => n <= MAX_PACKET_INDEX, 'is too large')));
 
 /** `?start&stop`, both required (MODE and the native range endpoints). */
-export const rangeQuery = z.object({ start: packetIndexParam, stop: packetIndexParam });
+export const rangeQuery = /* @__PURE__ */ lazySchema(() => z.object({ start: packetIndexParam(), stop: packetIndexParam() }));
 
 /** MODE `?skip&limit` (limit 0 or absent = no limit). */
-export const skipLimitQuery = z.object({
-  skip: z._default(z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a non-negative integer')), z.transform(Number)), 0),
-  limit: z._default(z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a non-negative integer')), z.transform(Number)), 0),
-});
+export const skipLimitQuery = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    skip: z._default(z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a non-negative integer')), z.transform(Number)), 0),
+    limit: z._default(z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a non-negative integer')), z.transform(Number)), 0),
+  }),
+);
 
-const jsonBatch = z.object({
-  packets: z.array(
-    z.object({
-      data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
-      contentType: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-    }),
-  ).check(z.minLength(1, 'at least one packet is required')),
-});
+const jsonBatch = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    packets: z.array(
+      z.object({
+        data: z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')),
+        contentType: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+      }),
+    ).check(z.minLength(1, 'at least one packet is required')),
+  }),
+);
 
 const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
 
@@ -43,7 +47,7 @@ export function decodeBatch(contentType: string | undefined, raw: Buffer): Packe
     } catch (error) {
       throw invalid(`the body is not valid JSON: ${(error as Error).message}`);
     }
-    const { packets } = parseWith(jsonBatch, value, 'the body');
+    const { packets } = parseWith(jsonBatch(), value, 'the body');
     return packets.map((packet) => ({ bytes: Buffer.from(packet.data, 'base64'), contentType: packet.contentType }));
   }
   if (MSGPACK_TYPES.includes(type)) {

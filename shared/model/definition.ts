@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { invalid, type ErrorDetail } from './errors.ts';
-import { issuesToDetails } from './validation.ts';
+import { issuesToDetails, lazySchema } from './validation.ts';
 
 /** The stream definition graph of API.md "Streams" and its validation. */
 
@@ -11,7 +11,7 @@ export const NODE_TYPES = [...SOURCE_TYPES, ...TRANSFORM_TYPES, ...SINK_TYPES] a
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** EventBridge Scheduler cron: six fields, minutes to year (e.g. `0 2 * * ? *`). */
-export const cronExpression = z.string().check(z.regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year'), z.refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character'));
+export const cronExpression = /* @__PURE__ */ lazySchema(() => z.string().check(z.regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year'), z.refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character')));
 
 /**
  * The schemas are built on first use, not at import: building them costs a few
@@ -93,7 +93,7 @@ function buildSchemas() {
       reportingIntervals: z._default(z.strictObject({ source: z._default(z.number().check(z.int(), z.gte(1)), 3), target: z._default(z.number().check(z.int(), z.gte(1)), 3) }), { source: 3, target: 3 }),
       limits: z._default(z.strictObject({ numberOfEvents: z._default(z.number().check(z.int(), z.gte(0)), 0), elapsedTime: z._default(z.number().check(z.int(), z.gte(0)), 0) }), { numberOfEvents: 0, elapsedTime: 0 }),
     }), { dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
-    schedule: z.optional(z.nullable(z.strictObject({ cron: cronExpression, timezone: z.optional(z.string()) }))),
+    schedule: z.optional(z.nullable(z.strictObject({ cron: cronExpression(), timezone: z.optional(z.string()) }))),
   });
   return { NODE_CONFIG, definitionSchema };
 }

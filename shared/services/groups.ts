@@ -21,10 +21,10 @@ export const MAX_GROUP_STREAMS = 48;
 
 export const groupInput = /* @__PURE__ */ lazySchema(() =>
   z.object({
-  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
-  description: z._default(z.string().check(z.maxLength(4096)), ''),
-  streams: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'a group needs at least one stream'), z.maxLength(MAX_GROUP_STREAMS, `a group holds at most ${MAX_GROUP_STREAMS} streams`), z.refine((ids) => new Set(ids).size === ids.length, 'a stream can appear only once in a group')),
-  schedule: z._default(z.nullable(z.strictObject({ cron: cronExpression, timezone: z.optional(z.string()) })), null),
+    name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+    description: z._default(z.string().check(z.maxLength(4096)), ''),
+    streams: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'a group needs at least one stream'), z.maxLength(MAX_GROUP_STREAMS, `a group holds at most ${MAX_GROUP_STREAMS} streams`), z.refine((ids) => new Set(ids).size === ids.length, 'a stream can appear only once in a group')),
+    schedule: z._default(z.nullable(z.strictObject({ cron: cronExpression(), timezone: z.optional(z.string()) })), null),
   }),
 );
 export type GroupInput = z.output<ReturnType<typeof groupInput>>;

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { validateDefinition } from '../model/definition.ts';
 import { SluiceError, conflict, forbidden, isSluiceError, notFound } from '../model/errors.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
+import { lazySchema } from '../model/validation.ts';
 import { droppedNodeIds } from '../model/version-diff.ts';
 import { EXPORT_FORMAT, tagName } from '../model/versions.ts';
 import { getSolution } from '../store/solutions.ts';
@@ -13,19 +14,21 @@ import { assertTaggable, tagVersion } from './versions.ts';
  * The import document: an export document (unknown top-level fields are
  * ignored so newer exports still import), plus an optional `tag`.
  */
-export const importDocument = z.object({
-  format: z.string({ error: `format is required and must be ${EXPORT_FORMAT}` }).check(z.refine((format) => format === EXPORT_FORMAT, {
-    message: `format must be ${EXPORT_FORMAT}; this is not a Sluice stream export`,
-  })),
-  name: streamName,
-  namespace: z._default(namespaceName, 'default'),
-  description: z._default(z.string().check(z.maxLength(4096)), ''),
-  version: z.optional(z.string()),
-  definition: z.record(z.string(), z.unknown(), { error: 'definition must be an object' }),
-  exportedAt: z.optional(z.string()),
-  tag: z.optional(tagName),
-});
-export type ImportDocument = z.output<typeof importDocument>;
+export const importDocument = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    format: z.string({ error: `format is required and must be ${EXPORT_FORMAT}` }).check(z.refine((format) => format === EXPORT_FORMAT, {
+      message: `format must be ${EXPORT_FORMAT}; this is not a Sluice stream export`,
+    })),
+    name: streamName(),
+    namespace: z._default(namespaceName(), 'default'),
+    description: z._default(z.string().check(z.maxLength(4096)), ''),
+    version: z.optional(z.string()),
+    definition: z.record(z.string(), z.unknown(), { error: 'definition must be an object' }),
+    exportedAt: z.optional(z.string()),
+    tag: z.optional(tagName()),
+  }),
+);
+export type ImportDocument = z.output<ReturnType<typeof importDocument>>;
 
 export const ON_CONFLICT = ['fail', 'overwrite', 'create-new', 'skip'] as const;
 export type OnConflict = (typeof ON_CONFLICT)[number];

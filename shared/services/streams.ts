@@ -18,13 +18,13 @@ import {
 } from '../store/streams.ts';
 
 /** Stream names are path segments in the MODE face, so no slashes. */
-export const streamName = z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128), z.regex(/^[^/\\?#]+$/, 'name cannot contain / \\ ? or #'));
-export const namespaceName = z.string().check(z.trim(), z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, 'namespace is letters, digits, ., _ or -'));
+export const streamName = /* @__PURE__ */ lazySchema(() => z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128), z.regex(/^[^/\\?#]+$/, 'name cannot contain / \\ ? or #')));
+export const namespaceName = /* @__PURE__ */ lazySchema(() => z.string().check(z.trim(), z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, 'namespace is letters, digits, ., _ or -')));
 
 export const streamInput = /* @__PURE__ */ lazySchema(() =>
   z.object({
-    name: streamName,
-    namespace: z._default(namespaceName, 'default'),
+    name: streamName(),
+    namespace: z._default(namespaceName(), 'default'),
     description: z._default(z.string().check(z.maxLength(4096)), ''),
     definition: z.optional(z.unknown()),
   }),

@@ -33,10 +33,10 @@ describe('batch bodies', () => {
 
 describe('index parameters', () => {
   it('accepts digits only', () => {
-    expect(packetIndexParam.parse('42')).toBe(42);
-    for (const bad of ['', '-1', '1.5', 'abc', '1e3', '9999999999999']) expect(packetIndexParam.safeParse(bad).success, bad).toBe(false);
-    expect(rangeQuery.safeParse({ start: '1' }).success).toBe(false);
-    expect(skipLimitQuery.parse({})).toEqual({ skip: 0, limit: 0 });
+    expect(packetIndexParam().parse('42')).toBe(42);
+    for (const bad of ['', '-1', '1.5', 'abc', '1e3', '9999999999999']) expect(packetIndexParam().safeParse(bad).success, bad).toBe(false);
+    expect(rangeQuery().safeParse({ start: '1' }).success).toBe(false);
+    expect(skipLimitQuery().parse({})).toEqual({ skip: 0, limit: 0 });
   });
 });
 

@@ -118,8 +118,8 @@ describe('helpers', () => {
   });
 
   it('tag names refuse autosave, slashes and overlong names', async () => {
-    expect(tagName.safeParse('v1.2_rc-3').success).toBe(true);
-    for (const bad of ['autosave', 'AUTOSAVE', 'a/b', '', 'x'.repeat(65), 'a b']) expect(tagName.safeParse(bad).success, bad).toBe(false);
+    expect(tagName().safeParse('v1.2_rc-3').success).toBe(true);
+    for (const bad of ['autosave', 'AUTOSAVE', 'a/b', '', 'x'.repeat(65), 'a b']) expect(tagName().safeParse(bad).success, bad).toBe(false);
   });
 
   it('the deployment table allows deploy from any phase and undeploy only when deployed', async () => {
