@@ -6,7 +6,8 @@ import { S3Client } from '@aws-sdk/client-s3';
  * local S3 servers only. Checksums only when required, as local servers do not
  * speak the newer default checksum headers.
  */
-export const s3 = new S3Client({
+// Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
+export const s3 = /* @__PURE__ */ new S3Client({
   forcePathStyle: process.env.SLUICE_S3_FORCE_PATH_STYLE === 'true',
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',

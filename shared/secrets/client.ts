@@ -15,7 +15,8 @@ import {
  * or the SDK default in AWS. Secret values never leave this module except to
  * the database drivers, and are never logged.
  */
-export const secretsClient = new SecretsManagerClient({});
+// Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
+export const secretsClient = /* @__PURE__ */ new SecretsManagerClient({});
 
 const prefix = () => process.env.SECRETS_PREFIX ?? 'sluice';
 

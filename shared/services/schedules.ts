@@ -14,7 +14,8 @@ import type { Definition } from '../model/definition.ts';
  * `<aws.scheduler.scheduled-time>` is filled in by the Scheduler on each fire,
  * which is what makes the trigger idempotent per fire time.
  */
-const scheduler = new SchedulerClient({});
+// Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
+const scheduler = /* @__PURE__ */ new SchedulerClient({});
 
 export const scheduleName = (streamId: string) => `sluice-${streamId}`;
 const group = () => process.env.SCHEDULER_GROUP ?? 'default';

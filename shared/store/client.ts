@@ -6,7 +6,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * SDK's standard AWS_ENDPOINT_URL_DYNAMODB variable, so the same code talks to
  * DynamoDB Local and to AWS.
  */
-export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+// Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
+export const ddb = /* @__PURE__ */ DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
 });
 

@@ -11,7 +11,8 @@ import {
  * SDK's standard AWS_ENDPOINT_URL_SFN, so the same code talks to the local
  * runtime's endpoint and to AWS.
  */
-export const sfn = new SFNClient({});
+// Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
+export const sfn = /* @__PURE__ */ new SFNClient({});
 
 export function runStateMachineArn(): string {
   const arn = process.env.RUN_STATE_MACHINE_ARN;

@@ -45,7 +45,7 @@ describe('deployed bundles', () => {
   let context: Record<string, unknown>;
 
   beforeAll(async () => {
-    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get', 'v1/openapi']) metafiles.set(module, bundleHandler(module, join(dir, module)));
+    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get', 'v1/openapi', 'workflows/process-bundle']) metafiles.set(module, bundleHandler(module, join(dir, module)));
     tenant = await newTenant();
     const decision = invokeBundle('events/authorizer', { type: 'REQUEST', routeKey: 'GET /v1/streams/{id}', headers: { 'x-api-key': tenant.key }, identitySource: [] });
     expect(decision.isAuthorized).toBe(true);
@@ -65,6 +65,21 @@ describe('deployed bundles', () => {
     // The whole route table stays out: only the handler's own rows are inlined.
     expect(inputsAt(allFiles).some((input) => input.endsWith('functions/routes.ts'))).toBe(false);
     expect(readdirSync(join(dir, 'v1/streams-create/chunks')).length).toBeGreaterThan(0);
+  });
+
+  it('evaluate at init only what they use, and keep the modules that register engine nodes', () => {
+    const inputsAtInit = (module: string) => {
+      const metafile = metafiles.get(module)!;
+      return loadedAtInit(metafile).flatMap((file) => Object.entries(metafile.outputs[file].inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input));
+    };
+    // A stream read never schedules or starts runs: those clients are not built in its cold start.
+    const read = inputsAtInit('v1/streams-get');
+    expect(read.some((input) => input.includes('@aws-sdk/client-dynamodb/'))).toBe(true);
+    expect(read.some((input) => input.includes('@aws-sdk/client-scheduler/') || input.includes('@aws-sdk/client-sfn/') || input.includes('@aws-sdk/client-s3/'))).toBe(false);
+    // Imported for their side effects only (package.json "sideEffects"): without them no node type would be registered.
+    const engine = inputsAtInit('workflows/process-bundle');
+    expect(engine).toContain('shared/engine/nodes.ts');
+    expect(engine).toContain('shared/engine/nodes/register.ts');
   });
 
   it('create a stream that the gateway reads, and read it back the same', async () => {
