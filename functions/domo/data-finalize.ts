@@ -2,7 +2,9 @@ import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
 import { invalid } from '#shared/model/errors.ts';
 import { domoFaceOf, getDomoStream, parseDomoId } from '#shared/services/domo-streams.ts';
-import { abortExecution, commitExecution, executionInput } from '#shared/services/executions.ts';
+import { commitExecution } from '#shared/services/execution-commit.ts';
+import { abortExecution } from '#shared/services/execution-parts.ts';
+import { executionInput } from '#shared/services/executions.ts';
 import { domoExecutionJson } from './shapes.ts';
 
 /** PUT .../data/{dataId}/commit (body may carry `{"updateMethod":"REPLACE"}`) or .../abort. */

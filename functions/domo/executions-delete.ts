@@ -1,7 +1,7 @@
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
 import { domoFaceOf, getDomoStream, parseDomoId } from '#shared/services/domo-streams.ts';
-import { abortExecution } from '#shared/services/executions.ts';
+import { abortExecution } from '#shared/services/execution-parts.ts';
 import { domoExecutionJson } from './shapes.ts';
 
 /** Deleting an ACTIVE execution aborts it (its parts are discarded); the execution is answered ABORTED. */

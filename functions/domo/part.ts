@@ -1,7 +1,8 @@
 import type { ApiRequest } from '#shared/http/handler.ts';
 import { ok, type Reply } from '#shared/http/reply.ts';
 import { domoFaceOf, getDomoStream, parseDomoId } from '#shared/services/domo-streams.ts';
-import { getExecution, parsePartId, uploadPart } from '#shared/services/executions.ts';
+import { parsePartId, uploadPart } from '#shared/services/execution-parts.ts';
+import { getExecution } from '#shared/services/executions.ts';
 import { domoExecutionJson } from './shapes.ts';
 
 /** The part upload both Domo paths share: answers the execution, as Domo does. */

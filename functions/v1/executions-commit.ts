@@ -1,6 +1,7 @@
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
-import { commitExecution, executionInput } from '#shared/services/executions.ts';
+import { commitExecution } from '#shared/services/execution-commit.ts';
+import { executionInput } from '#shared/services/executions.ts';
 import { executionJson } from './dataset-shapes.ts';
 
 /** Body (optional): `{updateMethod?, keyColumnNames?}` overriding the execution's method. */

@@ -1,6 +1,6 @@
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
-import { parsePartId, uploadPart } from '#shared/services/executions.ts';
+import { parsePartId, uploadPart } from '#shared/services/execution-parts.ts';
 import { partJson } from './dataset-shapes.ts';
 
 /** Headerless CSV (`text/csv`; gzip via Content-Encoding or application/gzip); a re-upload replaces the part. */

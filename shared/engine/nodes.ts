@@ -1,5 +1,5 @@
 import { appendPackets, lastPacketIndex, readPackets } from '../services/packets.ts';
-import { commitRows, readDatasetRows } from '../services/datasets.ts';
+import { commitRows, readDatasetRows } from '../services/dataset-engine.ts';
 import { getDatasetPointer } from '../store/datasets.ts';
 import { getStreamRecord } from '../store/streams.ts';
 import { RunConfigurationError } from './errors.ts';

@@ -1,30 +1,30 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
-import { ulid } from 'ulid';
-import { conflict, invalid, notFound, unsupportedMediaType } from '../model/errors.ts';
+import { conflict, invalid, notFound } from '../model/errors.ts';
 import { assertTransition, UPDATE_METHODS, type UpdateMethod } from '../model/execution.ts';
 import { newId } from '../model/ids.ts';
 import type { Principal } from '../model/principal.ts';
-import { deleteObjects, headObject, partObjectKey, presignPut, putObject, readObject, versionObjectKey, PRESIGN_SECONDS } from '../blobs/objects.ts';
-import { flipItems, getDatasetPointer, type DatasetSchema } from '../store/datasets.ts';
+import type { DatasetSchema } from '../store/datasets.ts';
 import {
   activeExecutionNumber,
   executionNumberOf,
   getExecutionByNumber,
-  getPart,
   insertExecution,
   listExecutionRecords,
-  listParts,
   nextExecutionNumber,
-  putPart,
-  transitionExecution,
   updateExecutionFields,
   type ExecutionRecord,
-  type PartRecord,
 } from '../store/executions.ts';
 import type { Page } from '../store/pagination.ts';
 import type { StreamRecord } from '../store/streams.ts';
 import { getStream } from './streams.ts';
+
+/**
+ * Executions in DynamoDB: opening, reading, listing and editing them. What
+ * touches their objects in S3 lives apart (execution-parts.ts: parts and
+ * abort; execution-commit.ts: commit), so handlers that only read or open
+ * executions do not carry the S3 client.
+ */
 
 /** `APPEND`, `append`, ... */
 export const updateMethod = /* @__PURE__ */ lazySchema(() => z.pipe(z.transform((v) => (typeof v === 'string' ? v.toUpperCase() : v)), z.enum(UPDATE_METHODS)));
@@ -64,7 +64,7 @@ export function datasetSettings(stream: StreamRecord): DatasetSettings {
   };
 }
 
-const label = (execution: ExecutionRecord) => `execution ${execution.number} of stream ${execution.streamId}`;
+export const executionLabel = (execution: ExecutionRecord) => `execution ${execution.number} of stream ${execution.streamId}`;
 
 export async function resolveExecution(stream: StreamRecord, ref: ExecutionRef): Promise<ExecutionRecord> {
   const number = 'number' in ref ? ref.number : await executionNumberOf(stream.id, ref.id);
@@ -127,178 +127,14 @@ export async function updateExecution(principal: Principal, streamId: string, re
   return overrideMethod(execution, input);
 }
 
-async function overrideMethod(execution: ExecutionRecord, input: ExecutionInput): Promise<ExecutionRecord> {
+/** Applies a body's updateMethod/keyColumnNames to an ACTIVE execution (update, and commit's override). */
+export async function overrideMethod(execution: ExecutionRecord, input: ExecutionInput): Promise<ExecutionRecord> {
   if (!input.updateMethod && !input.keyColumnNames) return execution;
-  assertTransition(execution, 'edit', label(execution));
+  assertTransition(execution, 'edit', executionLabel(execution));
   const method = input.updateMethod ?? execution.updateMethod;
   const keyColumnNames = input.keyColumnNames ?? execution.keyColumnNames;
   if (method === 'UPSERT' && !keyColumnNames?.length) throw invalid('UPSERT needs keyColumnNames', [{ path: 'keyColumnNames', message: 'required for UPSERT' }]);
   const set = { updateMethod: method, ...(keyColumnNames ? { keyColumnNames } : {}) };
-  if (!(await updateExecutionFields(execution, set))) throw conflict(`${label(execution)} changed meanwhile; it is no longer ACTIVE`);
+  if (!(await updateExecutionFields(execution, set))) throw conflict(`${executionLabel(execution)} changed meanwhile; it is no longer ACTIVE`);
   return { ...execution, ...set };
 }
-
-export async function abortExecution(principal: Principal, streamId: string, ref: ExecutionRef): Promise<ExecutionRecord> {
-  const stream = await getStream(principal, streamId);
-  const execution = await resolveExecution(stream, ref);
-  assertTransition(execution, 'abort', label(execution));
-  if (!(await transitionExecution(execution, 'abort', { releaseActive: true }))) {
-    assertTransition(await resolveExecution(stream, ref), 'abort', label(execution));
-    throw conflict(`${label(execution)} changed meanwhile`);
-  }
-  await deleteObjects((await listParts(execution)).map((part) => part.key));
-  return resolveExecution(stream, ref);
-}
-
-// ---------------------------------------------------------------- parts
-
-const CSV_TYPES = /^(text\/csv|text\/plain|application\/csv|application\/octet-stream)\b/i;
-const GZIP_TYPES = /^application\/(x-)?gzip\b/i;
-
-export function parsePartId(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-    throw invalid(`part id ${raw} is not an integer of at least 1`, [{ path: 'partId', message: 'an integer >= 1' }]);
-  }
-  return Number(raw);
-}
-
-/** The column count a part must have: the declared schema's, else the current version's; undefined when neither exists yet. */
-async function expectedColumns(stream: StreamRecord): Promise<number | undefined> {
-  const declared = datasetSettings(stream).schema;
-  if (declared) return declared.columns.length;
-  return (await getDatasetPointer(stream.id)).schema?.columns.length;
-}
-
-export interface PartBody {
-  body: Buffer;
-  contentType?: string;
-  contentEncoding?: string;
-}
-
-/** Stores an inline part (headerless CSV, maybe gzip) after validating it; a re-upload replaces the part. */
-export async function storePart(stream: StreamRecord, execution: ExecutionRecord, partId: number, input: PartBody): Promise<PartRecord> {
-  assertTransition(execution, 'edit', label(execution));
-  const contentType = input.contentType?.trim() ?? '';
-  const gzip = /\bgzip\b/i.test(input.contentEncoding ?? '') || GZIP_TYPES.test(contentType);
-  if (contentType && !gzip && !CSV_TYPES.test(contentType)) throw unsupportedMediaType(`parts are headerless CSV (text/csv, optionally gzip); not ${contentType}`);
-  if (input.contentEncoding && !/^\s*(gzip|identity)\s*$/i.test(input.contentEncoding)) {
-    throw unsupportedMediaType(`Content-Encoding ${input.contentEncoding} is not supported; use gzip`);
-  }
-  // The CSV machinery is loaded on first use, so handlers that never parse start faster.
-  const { gunzipPart, validateCsv } = await import('../blobs/csv.ts');
-  const csv = gzip ? gunzipPart(input.body) : input.body;
-  const { rows, columns } = await validateCsv(csv, `part ${partId}`, await expectedColumns(stream));
-  const key = partObjectKey(stream.solutionId, stream.id, execution.id, partId, ulid());
-  await putObject(key, input.body, gzip ? 'application/gzip' : 'text/csv');
-  const previous = await getPart(execution, partId);
-  const part: PartRecord = { partId, key, source: 'inline', bytes: input.body.length, rows, columns, uploadedAt: new Date().toISOString() };
-  if (!(await putPart(execution, part))) {
-    await deleteObjects([key]);
-    assertTransition((await getExecutionByNumber(execution.streamId, execution.number)) ?? execution, 'edit', label(execution));
-    throw conflict(`${label(execution)} is no longer accepting parts`);
-  }
-  if (previous && previous.key !== key) await deleteObjects([previous.key]);
-  return part;
-}
-
-export async function uploadPart(principal: Principal, streamId: string, ref: ExecutionRef, partId: number, input: PartBody): Promise<PartRecord> {
-  const stream = await getStream(principal, streamId);
-  return storePart(stream, await resolveExecution(stream, ref), partId, input);
-}
-
-/** A presigned PUT for a large part; commit verifies what arrived (HeadObject, then the full parse). */
-export async function partUploadUrl(
-  principal: Principal,
-  streamId: string,
-  ref: ExecutionRef,
-  partId: number,
-): Promise<{ partId: number; url: string; method: 'PUT'; expiresAt: string }> {
-  const stream = await getStream(principal, streamId);
-  const execution = await resolveExecution(stream, ref);
-  assertTransition(execution, 'edit', label(execution));
-  const key = partObjectKey(stream.solutionId, stream.id, execution.id, partId, ulid());
-  const previous = await getPart(execution, partId);
-  if (!(await putPart(execution, { partId, key, source: 'presigned', uploadedAt: new Date().toISOString() }))) {
-    throw conflict(`${label(execution)} is no longer accepting parts`);
-  }
-  if (previous) await deleteObjects([previous.key]);
-  return { partId, url: await presignPut(key), method: 'PUT', expiresAt: new Date(Date.now() + PRESIGN_SECONDS * 1000).toISOString() };
-}
-
-// ---------------------------------------------------------------- commit
-
-/**
- * Commits an ACTIVE execution into the stream's next dataset version:
- * 1. claim the commit on the execution (a second commit gets 409); with one
- *    ACTIVE execution per stream this also makes it the dataset's only writer;
- * 2. stream the previous version and the parts, in partId order, into a new
- *    immutable CSV object;
- * 3. in one transaction: pointer version n → n+1, execution ACTIVE → SUCCESS,
- *    the stream's ACTIVE claim released.
- * Any failure in 2 ends the execution FAILED with the reason and leaves the
- * pointer untouched.
- */
-export async function commitExecutionRecord(stream: StreamRecord, execution: ExecutionRecord, override: ExecutionInput = {}): Promise<ExecutionRecord> {
-  execution = await overrideMethod(execution, override);
-  assertTransition(execution, 'claimCommit', label(execution));
-  const token = ulid();
-  if (!(await transitionExecution(execution, 'claimCommit', { token }))) {
-    const now = (await getExecutionByNumber(stream.id, execution.number)) ?? execution;
-    assertTransition(now, 'claimCommit', label(execution));
-    throw conflict(`${label(execution)} is being committed`);
-  }
-  const claimed = { ...execution, commitToken: token };
-  const previous = await getDatasetPointer(stream.id);
-  const parts = await listParts(execution);
-  const version = previous.version + 1;
-  const objectKey = versionObjectKey(stream.solutionId, stream.id, version, token);
-  let result;
-  try {
-    for (const part of parts) {
-      if (part.source === 'presigned' && !(await headObject(part.key))) throw invalid(`part ${part.partId} was never uploaded to its presigned URL`);
-    }
-    const { assembleVersion } = await import('./dataset-assembly.ts');
-    result = await assembleVersion({
-      previous,
-      parts: parts.map((part) => ({
-        label: `part ${part.partId}`,
-        open: () => readObject(part.key),
-        validated: part.source === 'inline' && part.rows !== undefined ? { rows: part.rows, columns: part.columns } : undefined,
-      })),
-      method: execution.updateMethod,
-      keyColumnNames: execution.keyColumnNames,
-      // An engine write names a first version's columns after its records' fields.
-      declaredSchema: datasetSettings(stream).schema ?? (execution.columns ? { columns: execution.columns.map((name) => ({ name, type: 'STRING' })) } : null),
-      objectKey,
-    });
-  } catch (error) {
-    const reason = (error as Error).message ?? String(error);
-    await transitionExecution(claimed, 'fail', { token, set: { error: reason }, releaseActive: true });
-    await deleteObjects([objectKey]);
-    if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'invalid_request') {
-      throw invalid(`the commit failed and ${label(execution)} is FAILED: ${reason}`, (error as { details?: [] }).details);
-    }
-    throw error;
-  }
-  const updatedAt = new Date().toISOString();
-  const next = { version, objectKey, rows: result.rows, bytes: result.bytes, schema: result.schema, updatedAt, updateMethod: execution.updateMethod, executionId: execution.id };
-  const flipped = await transitionExecution(claimed, 'commit', {
-    token,
-    set: { version, rows: result.rows, bytes: result.bytes },
-    releaseActive: true,
-    with: flipItems(stream.id, previous.version, next),
-  });
-  if (!flipped) {
-    await deleteObjects([objectKey]);
-    throw conflict(`${label(execution)} could not be committed: it or the dataset changed meanwhile`);
-  }
-  await deleteObjects(parts.map((part) => part.key));
-  return { ...execution, state: 'SUCCESS', updatedAt, endedAt: updatedAt, version, rows: result.rows, bytes: result.bytes };
-}
-
-export async function commitExecution(principal: Principal, streamId: string, ref: ExecutionRef, override: ExecutionInput = {}): Promise<ExecutionRecord> {
-  const stream = await getStream(principal, streamId);
-  return commitExecutionRecord(stream, await resolveExecution(stream, ref), override);
-}
-
-export { listParts };

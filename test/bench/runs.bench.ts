@@ -75,7 +75,7 @@ export default async function runsBench(ctx: BenchContext) {
 
   // 2. A plain loop over the same services: read packets, map each record with the same JSONata, commit rows per bundle.
   const { readPackets } = await import('#shared/services/packets.ts');
-  const { commitRows } = await import('#shared/services/datasets.ts');
+  const { commitRows } = await import('#shared/services/dataset-engine.ts');
   const { default: jsonata } = await import('jsonata');
   const map = jsonata(EXPRESSION);
   const loopStarted = Date.now();

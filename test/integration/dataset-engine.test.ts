@@ -3,7 +3,7 @@ import { api, newTenant, unique } from '../support/api.ts';
 
 // The engine calls the dataset service in-process, with the runtime's environment.
 Object.assign(process.env, inject('runtimeEnv'));
-const { abortDatasetWrite, commitDatasetWrite, commitRows, openDatasetWrite, readDatasetRows, writeDatasetRows } = await import('#shared/services/datasets.ts');
+const { abortDatasetWrite, commitDatasetWrite, commitRows, openDatasetWrite, readDatasetRows, writeDatasetRows } = await import('#shared/services/dataset-engine.ts');
 
 async function newStream() {
   const { key } = await newTenant();
