@@ -37,23 +37,6 @@ export async function readObject(key: string, fromByte = 0): Promise<Readable> {
   return result.Body as Readable;
 }
 
-/**
- * Streams a body of unknown length into one object with a multipart upload:
- * at most `queueSize` parts of `partSize` bytes are in memory at a time.
- */
-export async function uploadStream(key: string, body: Readable, contentType: string): Promise<void> {
-  // Loaded on first use: only commits need it, and every handler's cold start stays lean.
-  const { Upload } = await import('@aws-sdk/lib-storage');
-  const upload = new Upload({
-    client: s3,
-    params: { Bucket: bucketName(), Key: key, Body: body, ContentType: contentType },
-    partSize: 8 * 1024 * 1024,
-    queueSize: 2,
-    leavePartsOnError: false,
-  });
-  await upload.done();
-}
-
 export const presignPut = (key: string) => getSignedUrl(s3, new PutObjectCommand({ Bucket: bucketName(), Key: key }), { expiresIn: PRESIGN_SECONDS });
 
 export const presignGet = (key: string, contentType: string, filename?: string) =>

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { invalid } from '../model/errors.ts';
 import type { UpdateMethod } from '../model/execution.ts';
 import { csvRows, csvValidator, decodedPart, toCsv } from '../blobs/csv.ts';
-import { readObject, uploadStream } from '../blobs/objects.ts';
+import { readObject } from '../blobs/objects.ts';
+import { uploadStream } from '../blobs/upload.ts';
 import type { DatasetPointer, DatasetSchema } from '../store/datasets.ts';
 
 /**
