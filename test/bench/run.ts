@@ -13,7 +13,8 @@
  *
  * `npm run bench -- --modules-only packets` skips 1-2 and runs only the bench
  * modules whose file name contains one of the given words; `--handlers-only`
- * runs 1-2 alone.
+ * runs 1-2 alone, and with words (`--handlers-only v1/connections`) only for
+ * the handler modules containing one of them, without rewriting the docs.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ const SDK_CLIENTS = [
   { pkg: '@aws-sdk/s3-request-presigner', name: 'presigner', code: "import{getSignedUrl}from'@aws-sdk/s3-request-presigner';globalThis.__c.push(getSignedUrl);" },
   { pkg: '@aws-sdk/client-sfn', name: 'SFNClient', code: "import{SFNClient}from'@aws-sdk/client-sfn';globalThis.__c.push(new SFNClient({}));" },
   { pkg: '@aws-sdk/client-scheduler', name: 'SchedulerClient', code: "import{SchedulerClient}from'@aws-sdk/client-scheduler';globalThis.__c.push(new SchedulerClient({}));" },
+  { pkg: '@aws-sdk/client-secrets-manager', name: 'SecretsManagerClient', code: "import{SecretsManagerClient}from'@aws-sdk/client-secrets-manager';globalThis.__c.push(new SecretsManagerClient({}));" },
 ];
 
 /** Every module that deploys as a Lambda: route handlers, the authorizer, workflow tasks, the scheduled-run trigger. */
@@ -147,7 +149,8 @@ interface HandlerFigures {
 }
 
 async function bundleAll(dir: string): Promise<{ modules: string[]; metafiles: Map<string, Metafile> }> {
-  const modules = deployedModules();
+  const handlersOnly = process.argv.includes('--handlers-only');
+  const modules = deployedModules().filter((module) => !handlersOnly || matches(module));
   const metafiles = new Map<string, Metafile>();
   for (const module of modules) {
     const result = await build(esbuildOptionsFor(module, join(dir, module)));
@@ -259,11 +262,14 @@ function writePerformanceDoc(section: string): void {
   writeFileSync(file, next);
 }
 
+/** The words after the flags: which bench modules (or, with --handlers-only, handler modules) to run. */
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const matches = (name: string) => filters.length === 0 || filters.some((word) => name.includes(word));
+
 async function runBenchModules(): Promise<void> {
   const dir = resolve(PROJECT_ROOT, 'test/bench');
-  const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((w) => f.includes(w))))
+    .filter((f) => f.endsWith('.bench.ts') && matches(f))
     .sort();
   if (files.length === 0) {
     console.log('\nNo test/bench/*.bench.ts modules.');
@@ -297,8 +303,10 @@ async function main(): Promise<void> {
     const costs = await packageCosts(dir, figures);
     console.log('\nWhat each non-SDK package adds on top of the SDK clients (CPU ms):');
     for (const [pkg, bytes, ms] of costs) console.log(`  ${pkg.padEnd(32)} ${(bytes / 1024).toFixed(0).padStart(6)} KB  ${ms.toFixed(1).padStart(6)} ms`);
-    writePerformanceDoc(markdown(figures, costs));
-    console.log('\nFigures written to docs/performance.md');
+    if (filters.length === 0) {
+      writePerformanceDoc(markdown(figures, costs));
+      console.log('\nFigures written to docs/performance.md');
+    }
 
     if (!process.argv.includes('--handlers-only')) await runBenchModules();
 
