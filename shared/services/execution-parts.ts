@@ -84,7 +84,7 @@ export async function partUploadUrl(
   return { partId, url: await presignPut(key), method: 'PUT', expiresAt: new Date(Date.now() + PRESIGN_SECONDS * 1000).toISOString() };
 }
 
-
+/** Ends an ACTIVE execution ABORTED and deletes the objects of its parts; the dataset is unchanged. */
 export async function abortExecution(principal: Principal, streamId: string, ref: ExecutionRef): Promise<ExecutionRecord> {
   const stream = await getStream(principal, streamId);
   const execution = await resolveExecution(stream, ref);

@@ -28,8 +28,6 @@ import { ENTRY_FILE, PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor, loade
 
 /** Runs per bundle; the median is reported. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-/** Paired runs per package when attributing cost (differences are noisier than levels). */
-const ATTRIBUTION_RUNS = Number(process.env.BENCH_ATTRIBUTION_RUNS ?? Math.max(RUNS, 9));
 /** A handler's init may cost at most this multiple of its bare-SDK baseline. */
 const BUDGET = 1.15;
 
@@ -121,8 +119,6 @@ function initOf(bundle: string): { cpuMs: number; wallMs: number } {
   return JSON.parse(out) as { cpuMs: number; wallMs: number };
 }
 
-const initMs = (bundle: string) => initOf(bundle).cpuMs;
-
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -141,8 +137,6 @@ interface HandlerFigures {
   /** Wall ms (median), for reference. */
   wallMs: number;
   baselineMs: number;
-  /** The baseline's source: constructs the handler's SDK clients. */
-  baselineCode: string;
   ratio: number;
   /** Non-SDK packages and project folders by bytes in the bundle, largest first. */
   extras: [string, number][];
@@ -193,39 +187,13 @@ async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
     const base = median(baselineRuns.map((r) => r.cpuMs));
     const wall = median(handlerRuns.map((r) => r.wallMs));
     const extras = [...packages].filter(([pkg]) => !isSdk(pkg)).sort((a, b) => b[1] - a[1]);
-    figures.push({ module, bytes, initBytes, clients: clients.map((c) => c.name), initMs: init, wallMs: wall, baselineMs: base, ratio: init / base, extras, baselineCode });
+    figures.push({ module, bytes, initBytes, clients: clients.map((c) => c.name), initMs: init, wallMs: wall, baselineMs: base, ratio: init / base, extras });
     console.log(`  ${module.padEnd(28)} ${(initBytes / 1024).toFixed(0).padStart(6)} KB  ${init.toFixed(1).padStart(6)} ms  baseline ${base.toFixed(1).padStart(6)} ms  x${(init / base).toFixed(2)}`);
   }
   return figures;
 }
 
-/**
- * What each heavy non-SDK package adds to init on top of the SDK clients: for
- * every package of at least 2 KB, a bundle of the baseline of the handler
- * where the package weighs most plus a namespace import of the package,
- * minus that baseline. Built-ins the SDK already loads are not counted twice.
- */
-async function packageCosts(dir: string, figures: HandlerFigures[]): Promise<[string, number, number][]> {
-  const heaviest = new Map<string, { bytes: number; figure: HandlerFigures }>();
-  for (const figure of figures) {
-    for (const [pkg, bytes] of figure.extras) {
-      // Only packages: project files (functions/, shared/, docs/ JSON) are the handler's own code.
-      if (pkg.startsWith('functions/') || pkg.startsWith('shared/') || pkg.startsWith('docs/') || bytes < 2048) continue;
-      if ((heaviest.get(pkg)?.bytes ?? 0) < bytes) heaviest.set(pkg, { bytes, figure });
-    }
-  }
-  const costs: [string, number, number][] = [];
-  for (const [pkg, { bytes, figure }] of [...heaviest].sort((a, b) => b[1].bytes - a[1].bytes)) {
-    const base = await bundleSnippet(dir, `base-${figure.clients.join('+') || 'none'}`, `${figure.baselineCode}export const handler=async()=>1;`);
-    const withPkg = await bundleSnippet(dir, `pkg-${figure.clients.join('+')}-${pkg.replace(/[^a-z0-9]+/gi, '_')}`, `${figure.baselineCode}import * as m from '${pkg}';globalThis.__m=m;export const handler=async()=>1;`);
-    const deltas: number[] = [];
-    for (let i = 0; i < ATTRIBUTION_RUNS; i++) deltas.push(initMs(withPkg) - initMs(base));
-    costs.push([pkg, bytes, median(deltas)]);
-  }
-  return costs;
-}
-
-function markdown(figures: HandlerFigures[], costs: [string, number, number][]): string {
+function markdown(figures: HandlerFigures[]): string {
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.versions.node}: bundles are split ESM directories as deployed (bundle KB = all chunks, read at init = the entry and its static chunks); init = CPU ms of importing the bundle in a fresh process, median of ${RUNS}, handler and baseline runs interleaved; baseline = a bundle that only constructs the same SDK clients; budget: init <= ${BUDGET} x baseline.`,
     '',
@@ -238,12 +206,6 @@ function markdown(figures: HandlerFigures[], costs: [string, number, number][]):
           .map(([pkg, bytes]) => `${pkg} ${(bytes / 1024).toFixed(0)}`)
           .join(', ')} |`,
     ),
-    '',
-    `What each non-SDK package adds to init on top of the SDK clients (baseline + namespace import of the package, minus baseline; median of ${ATTRIBUTION_RUNS} paired runs):`,
-    '',
-    '| package | KB in largest bundle | init ms |',
-    '|---|---:|---:|',
-    ...costs.map(([pkg, bytes, ms]) => `| ${pkg} | ${(bytes / 1024).toFixed(0)} | ${ms.toFixed(1)} |`),
   ];
   return lines.join('\n');
 }
@@ -300,11 +262,8 @@ async function main(): Promise<void> {
     console.log(`Handlers: bundle size and cold init (median of ${RUNS}), baseline = the same SDK clients alone`);
     const figures = await measureHandlers(dir);
     const over = figures.filter((f) => f.ratio > BUDGET);
-    const costs = await packageCosts(dir, figures);
-    console.log('\nWhat each non-SDK package adds on top of the SDK clients (CPU ms):');
-    for (const [pkg, bytes, ms] of costs) console.log(`  ${pkg.padEnd(32)} ${(bytes / 1024).toFixed(0).padStart(6)} KB  ${ms.toFixed(1).padStart(6)} ms`);
     if (filters.length === 0) {
-      writePerformanceDoc(markdown(figures, costs));
+      writePerformanceDoc(markdown(figures));
       console.log('\nFigures written to docs/performance.md');
     }
 
