@@ -7,7 +7,7 @@ import type { RunRecord } from '../store/runs.ts';
  * (every node of the run's definition, zero until it sees a record), and
  * totals: records in = what the sources read, out = what the sinks took,
  * failed = every node's failures. uptimeSeconds runs from start to end (or
- * now), pauses included; avgRate = records in per uptime second.
+ * now) less the time spent paused; avgRate = records in per uptime second.
  */
 export interface RunStats {
   runId: string;
@@ -30,7 +30,8 @@ export function runStats(run: RunRecord, now = Date.now()): RunStats {
   const sinks = nodes.filter((n) => isSink(n.type));
   const sum = (list: NodeStats[], field: keyof Omit<NodeStats, 'nodeId' | 'type'>) => list.reduce((total, n) => total + n[field], 0);
   const end = run.endedAt ? Date.parse(run.endedAt) : now;
-  const uptimeSeconds = Math.max(0, Math.round((end - Date.parse(run.startedAt)) / 1000));
+  const pausedMs = (run.pausedMs ?? 0) + (run.pausedAt ? Math.max(0, end - Date.parse(run.pausedAt)) : 0);
+  const uptimeSeconds = Math.max(0, Math.round((end - Date.parse(run.startedAt) - pausedMs) / 1000));
   const totals = { in: sum(sources, 'in'), out: sum(sinks, 'out'), failed: sum(nodes, 'failed'), bytesIn: sum(sources, 'bytesIn'), bytesOut: sum(sinks, 'bytesOut') };
   return {
     runId: run.id,

@@ -182,7 +182,11 @@ export async function resumeRun(principal: Principal, id: string): Promise<RunRe
   if (!token) throw conflict(`run ${id} is still parking; try again in a moment`);
   // The token stays on the run until it ends or parks again: should this call die before
   // SendTaskSuccess, a later stop sends it again (a used token is refused harmlessly).
+  // The token names this pause, so its length is added once, whoever races.
+  const pausedFor = run.pausedAt ? Math.max(0, Date.now() - Date.parse(run.pausedAt)) : 0;
   const moved = await transitionRun(run, 'resume', {
+    set: { pausedMs: (run.pausedMs ?? 0) + pausedFor },
+    remove: ['pausedAt'],
     condition: { expression: 'taskToken = :token', values: { ':token': token } },
     streamActiveRun: { id: run.id, status: 'running' },
   });

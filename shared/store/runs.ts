@@ -63,6 +63,10 @@ export interface RunRecord {
   recentErrors: RunError[];
   /** Set while parked: the Step Functions task token resume and stop answer. */
   taskToken?: string;
+  /** When the run last parked; cleared on resume, when its pause is added to `pausedMs`. */
+  pausedAt?: string;
+  /** Time spent parked before the current pause, which uptime leaves out. */
+  pausedMs?: number;
   /** Schedule runs: the fire time that started it. */
   fireTime?: string;
   groupRunId?: string;
@@ -78,7 +82,7 @@ const runsPartition = (streamId: string) => `STM#${streamId}#RUNS`;
 
 const RUN_FIELDS = [
   'id', 'streamId', 'solutionId', 'version', 'executionId', 'executionArn', 'trigger', 'status', 'desiredStatus', 'startedAt',
-  'endedAt', 'updatedAt', 'definition', 'checkpoint', 'stats', 'processed', 'error', 'recentErrors', 'taskToken', 'fireTime', 'groupRunId',
+  'endedAt', 'updatedAt', 'definition', 'checkpoint', 'stats', 'processed', 'error', 'recentErrors', 'taskToken', 'pausedAt', 'pausedMs', 'fireTime', 'groupRunId',
   'callbackToken', 'testHooks',
 ] as const;
 

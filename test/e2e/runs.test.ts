@@ -74,8 +74,8 @@ describe('batch runs', () => {
     expect(parked.checkpoint.bundle).toBeLessThan(50);
     expect((await api('GET', `/v1/streams/${stream.id}`, { key })).body.activeRun).toEqual({ id: started.id, status: 'paused' });
 
-    // While paused nothing moves.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // While paused nothing moves, and uptime does not count.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     const still = await api('GET', `/v1/runs/${started.id}`, { key });
     expect(still.body.checkpoint.bundle).toBe(parked.checkpoint.bundle);
     expect(still.body.status).toBe('paused');
@@ -93,6 +93,8 @@ describe('batch runs', () => {
     expect(await storeTotals(key, store)).toEqual(expectedTotals(records));
     const stats = await api('GET', `/v1/runs/${run.id}/stats`, { key });
     expect(stats.body.totals).toMatchObject({ in: 20_000, failed: 0 });
+    const elapsedSeconds = (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000;
+    expect(stats.body.uptimeSeconds).toBeLessThanOrEqual(Math.round(elapsedSeconds - 2.5));
   }, 180_000);
 
   it('stops a run and a new start continues from the committed offsets to the same totals', async () => {

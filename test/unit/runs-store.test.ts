@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { runStats } from '#shared/services/run-stats.ts';
 import { insertRun, transitionRun, type RunRecord } from '#shared/store/runs.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -49,5 +50,32 @@ describe('insertRun', () => {
     expect(await insertRun({ ...run, status: 'running' } as RunRecord)).toEqual({ ok: false, reason: 'busy' });
     const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(items[1].Update!.ConditionExpression).toBe('attribute_exists(PK) AND (attribute_not_exists(activeRun) OR activeRun = :null)');
+  });
+});
+
+describe('run uptime', () => {
+  const base = {
+    id: run.id,
+    streamId: run.streamId,
+    status: 'running',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    endedAt: null,
+    definition: { nodes: [], edges: [] },
+    stats: [],
+  } as unknown as RunRecord;
+  const at = (iso: string) => Date.parse(iso);
+
+  it('runs from start to now, or to the end', () => {
+    expect(runStats(base, at('2026-01-01T00:01:40.000Z')).uptimeSeconds).toBe(100);
+    expect(runStats({ ...base, status: 'finished', endedAt: '2026-01-01T00:00:30.000Z' }, at('2026-01-01T01:00:00.000Z')).uptimeSeconds).toBe(30);
+  });
+
+  it('leaves out earlier pauses and the current one', () => {
+    const resumedTwice = { ...base, pausedMs: 40_000 };
+    expect(runStats(resumedTwice, at('2026-01-01T00:01:40.000Z')).uptimeSeconds).toBe(60);
+    const parked = { ...resumedTwice, status: 'paused', pausedAt: '2026-01-01T00:01:00.000Z' } as RunRecord;
+    expect(runStats(parked, at('2026-01-01T00:01:40.000Z')).uptimeSeconds).toBe(20);
+    // Stopped while parked: the pause lasted until the end.
+    expect(runStats({ ...parked, status: 'stopped', endedAt: '2026-01-01T00:01:30.000Z' }, at('2026-01-01T02:00:00.000Z')).uptimeSeconds).toBe(20);
   });
 });
