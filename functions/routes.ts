@@ -56,7 +56,7 @@ export const routes: Route[] = [
   v1('GET', '/streams/{id}', 'streams-get', ['streams:read']),
   v1('PUT', '/streams/{id}', 'streams-put', ['streams:write']),
   v1('PATCH', '/streams/{id}', 'streams-patch', ['streams:write']),
-  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler'] }),
+  v1('DELETE', '/streams/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler', 'sfn'] }),
 
   // --- versions, export/import, deploy (issue 3) ---
   v1('GET', '/streams/{id}/versions', 'versions-list', ['streams:read']),
@@ -145,7 +145,7 @@ export const routes: Route[] = [
   domo('GET', '/search', 'streams-search', ['streams:read']),
   domo('GET', '/{id}', 'streams-get', ['streams:read']),
   domo('PUT', '/{id}', 'streams-update', ['streams:write']),
-  domo('DELETE', '/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler'] }),
+  domo('DELETE', '/{id}', 'streams-delete', ['streams:write'], { needs: ['scheduler', 'sfn'] }),
   domo('POST', '/{id}/executions', 'executions-create', ['data:write']),
   domo('GET', '/{id}/executions', 'executions-list', ['data:read']),
   domo('GET', '/{id}/executions/{executionId}', 'executions-get', ['data:read']),
@@ -167,7 +167,7 @@ export const routes: Route[] = [
   dbc('GET', '/stream-configs', 'configs-list', ['streams:read']),
   dbc('POST', '/stream-configs', 'configs-create', ['streams:write']),
   dbc('GET', '/stream-configs/{id}', 'configs-get', ['streams:read']),
-  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write'], { needs: ['scheduler', 'secrets'] }),
+  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write'], { needs: ['scheduler', 'secrets', 'sfn'] }),
   dbc('PUT', '/stream-configs/{id}/clone', 'configs-clone', ['streams:write']),
   dbc('POST', '/stream-configs/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
   dbc('GET', '/streams', 'streams-list', ['streams:read']),

@@ -1,20 +1,21 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bucketName, s3 } from './client.ts';
 
 /** Presigned links live 5 minutes (API.md "Bodies"). */
 export const PRESIGN_SECONDS = 300;
 
-const streamPrefix = (solutionId: string, streamId: string) => `solutions/${solutionId}/streams/${streamId}`;
+/** Every object of a stream lives under this prefix (DESIGN.md "S3 layout"), so deleting it is one prefix sweep. */
+export const streamPrefix = (solutionId: string, streamId: string) => `solutions/${solutionId}/streams/${streamId}/`;
 
 /** Each upload of a part gets its own object, so a re-upload never changes bytes a commit is reading. */
 export const partObjectKey = (solutionId: string, streamId: string, executionId: string, partId: number, uploadId: string) =>
-  `${streamPrefix(solutionId, streamId)}/executions/${executionId}/parts/${partId}/${uploadId}`;
+  `${streamPrefix(solutionId, streamId)}executions/${executionId}/parts/${partId}/${uploadId}`;
 
 /** Immutable once the pointer names it; the writer's token keeps a stale writer from touching it. */
 export const versionObjectKey = (solutionId: string, streamId: string, version: number, token: string) =>
-  `${streamPrefix(solutionId, streamId)}/datasets/${version}/data-${token}.csv`;
+  `${streamPrefix(solutionId, streamId)}datasets/${version}/data-${token}.csv`;
 
 export async function putObject(key: string, body: Buffer | string, contentType: string, contentEncoding?: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucketName(), Key: key, Body: body, ContentType: contentType, ContentEncoding: contentEncoding }));
@@ -60,4 +61,15 @@ export async function deleteObjects(keys: string[]): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+}
+
+/** Deletes up to 1,000 objects under `prefix` (one list, one multi-object delete) and answers how many it found: 0 means none are left. */
+export async function deleteUnderPrefix(prefix: string): Promise<number> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucketName(), Prefix: prefix, MaxKeys: 1000 }));
+  const keys = (listed.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
+  if (keys.length === 0) return 0;
+  const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucketName(), Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+  const failed = result.Errors ?? [];
+  if (failed.length > 0) throw new Error(`S3 refused to delete ${failed.length} objects under ${prefix}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
+  return keys.length;
 }

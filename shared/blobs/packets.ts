@@ -6,9 +6,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { encode } from '@msgpack/msgpack';
 import { bucketName, s3 } from './client.ts';
+import { streamPrefix } from './objects.ts';
 
-/** S3 layout of a stream's packet log (DESIGN.md "S3 layout"). */
-export const streamPrefix = (solutionId: string, streamId: string) => `solutions/${solutionId}/streams/${streamId}/`;
 /** Packets are content addressed: a retried or duplicated write lands on the same object. */
 export const packetObjectKey = (solutionId: string, streamId: string, sha256: string) => `${streamPrefix(solutionId, streamId)}packets/${sha256}`;
 export const bundleKey = (solutionId: string, streamId: string, start: number, stop: number) =>

@@ -13,7 +13,7 @@ export interface MetadataRecord {
   source: Actor;
 }
 
-const metadataPartition = (streamId: string) => `STM#${streamId}#META`;
+export const metadataPartition = (streamId: string) => `STM#${streamId}#META`;
 
 const toMetadata = (item: Item): MetadataRecord => ({
   packetIndex: Number(item.packetIndex),

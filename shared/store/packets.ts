@@ -110,7 +110,8 @@ export interface PendingAppend {
 
 const pendingKey = (streamId: string, id: string) => ({ PK: dataPartition(streamId), SK: `PEND#${id}` });
 /** Where a committed (or refused) append's outcome goes, out of the data partition. */
-const receiptKey = (streamId: string, id: string) => ({ PK: `STM#${streamId}#RCPT`, SK: id });
+export const receiptsPartition = (streamId: string) => `STM#${streamId}#RCPT`;
+const receiptKey = (streamId: string, id: string) => ({ PK: receiptsPartition(streamId), SK: id });
 const RECEIPT_TTL_SECONDS = 3600;
 /** The transaction limit: status item + entries + 2 per settled append. */
 export const MAX_TRANSACTION_ITEMS = 100;

@@ -78,7 +78,7 @@ export interface RunRecord {
 
 export const runKey = (id: string) => ({ PK: `RUN#${id}`, SK: 'RUN' });
 export const offsetsKey = (streamId: string) => ({ PK: `STM#${streamId}`, SK: 'OFFSETS' });
-const runsPartition = (streamId: string) => `STM#${streamId}#RUNS`;
+export const runsPartition = (streamId: string) => `STM#${streamId}#RUNS`;
 
 const RUN_FIELDS = [
   'id', 'streamId', 'solutionId', 'version', 'executionId', 'executionArn', 'trigger', 'status', 'desiredStatus', 'startedAt',

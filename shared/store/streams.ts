@@ -4,7 +4,7 @@ import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
-import { queryAll, queryPage, type Item } from './query.ts';
+import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
 
@@ -34,6 +34,8 @@ export interface StreamRecord {
 }
 
 export const streamKey = (id: string) => ({ PK: `STM#${id}`, SK: 'STREAM' });
+/** A deleted stream whose partitions and objects are not purged yet (docs/architecture.md "Deleting a stream"). */
+export const purgeTombstoneKey = (id: string) => ({ PK: 'PURGE', SK: id });
 export const nameClaimKey = (solutionId: string, namespace: string, name: string) => ({
   PK: `SOL#${solutionId}#NAME#${namespace}#${name}`,
   SK: 'CLAIM',
@@ -160,9 +162,10 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
 export type DeleteOutcome = 'ok' | 'stale' | 'busy' | 'group-running';
 
 /**
- * Deletes the stream and its name claim; refused while a run is active, and
- * while one of `groupIds` (the groups it belongs to) has a group run in
- * progress (a ConditionCheck per group in the same transaction).
+ * Deletes the stream and its name claim and puts its purge tombstone;
+ * refused while a run is active, and while one of `groupIds` (the groups it
+ * belongs to) has a group run in progress (a ConditionCheck per group in the
+ * same transaction). Its children are purged afterwards, in the background.
  */
 export async function removeStream(stream: StreamRecord, groupIds: string[] = []): Promise<DeleteOutcome> {
   try {
@@ -187,6 +190,8 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
                 ExpressionAttributeValues: { ':null': null },
               },
             })),
+            // What the stream leaves behind is removed in the background; the tombstone lists it until then.
+            { Put: { TableName: tableName(), Item: { ...purgeTombstoneKey(stream.id), type: 'purge', streamId: stream.id, solutionId: stream.solutionId, deletedAt: new Date().toISOString() } } },
           ],
         }),
       ),
@@ -197,11 +202,12 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
     if (reasons?.slice(2).includes('ConditionalCheckFailed')) return 'group-running';
     throw error;
   }
-  // The stream's own partition (tags and other children) goes with it.
-  for (const child of await queryAll(`STM#${stream.id}`)) {
-    await ddb.send(new DeleteCommand({ TableName: tableName(), Key: { PK: child.PK, SK: child.SK } }));
-  }
   return 'ok';
+}
+
+/** The purge is done: the stream leaves nothing behind. */
+export async function removePurgeTombstone(id: string): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: purgeTombstoneKey(id) }));
 }
 
 export async function listStreamRecords(

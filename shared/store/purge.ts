@@ -1,0 +1,40 @@
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from './client.ts';
+
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH = 25;
+const MAX_UNPROCESSED_ROUNDS = 8;
+
+/**
+ * Deletes up to `max` items of a partition and answers how many it found:
+ * 0 means the partition is empty. With `index`, the partition is one of that
+ * index and its items are deleted from the table. Deleting is idempotent, so
+ * a repeated call (a retried task) only finds what is left.
+ */
+export async function deletePartitionItems(partition: string, max: number, index?: 'GSI1'): Promise<number> {
+  const result = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: index,
+      KeyConditionExpression: '#partition = :partition',
+      ProjectionExpression: '#pk, #sk',
+      ExpressionAttributeNames: { '#partition': index ? `${index}PK` : 'PK', '#pk': 'PK', '#sk': 'SK' },
+      ExpressionAttributeValues: { ':partition': partition },
+      Limit: max,
+    }),
+  );
+  const keys = (result.Items ?? []).map((item) => ({ PK: item.PK, SK: item.SK }));
+  for (let i = 0; i < keys.length; i += BATCH) await deleteBatch(keys.slice(i, i + BATCH));
+  return keys.length;
+}
+
+/** One BatchWriteItem of deletes, resending what DynamoDB leaves unprocessed (throttling) with a growing pause. */
+async function deleteBatch(keys: { PK: string; SK: string }[]): Promise<void> {
+  let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
+  for (let round = 0; requests.length > 0; round++) {
+    if (round === MAX_UNPROCESSED_ROUNDS) throw new Error(`DynamoDB left ${requests.length} deletes unprocessed ${round} times`);
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** round)));
+    const result = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
+    requests = (result.UnprocessedItems?.[tableName()] ?? []) as typeof requests;
+  }
+}

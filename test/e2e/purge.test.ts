@@ -1,0 +1,83 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, inject, it } from 'vitest';
+import { api, newTenant, unique } from '../support/api.ts';
+
+// The test reads the table, the bucket and the executions the way the handlers do.
+Object.assign(process.env, inject('runtimeEnv'));
+const { ddb, tableName } = await import('#shared/store/client.ts');
+const { s3, bucketName } = await import('#shared/blobs/client.ts');
+const { sfn } = await import('#shared/workflows/sfn.ts');
+const { purgeStreamPass } = await import('#shared/services/stream-purge.ts');
+
+const partitions = (id: string) => [`STM#${id}`, `STM#${id}#DATA`, `STM#${id}#PKT`, `STM#${id}#META`, `STM#${id}#SES`];
+
+/** Items per partition of the stream, and its objects in S3. */
+async function leftovers(solutionId: string, id: string) {
+  const items: Record<string, number> = {};
+  for (const partition of partitions(id)) {
+    const result = await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition }, ConsistentRead: true }));
+    items[partition] = result.Count ?? 0;
+  }
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucketName(), Prefix: `solutions/${solutionId}/streams/${id}/` }));
+  const tombstone = await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: 'PURGE', SK: id }, ConsistentRead: true }));
+  return { items, objects: listed.KeyCount ?? 0, tombstone: tombstone.Item !== undefined };
+}
+
+/** A stream with packets, a bundle built for a download, a session, metadata and a tagged version. */
+async function streamWithData() {
+  const tenant = await newTenant();
+  const created = await api('POST', '/v1/streams', {
+    key: tenant.key,
+    body: {
+      name: unique('purge'),
+      definition: {
+        mode: 'continuous',
+        nodes: [
+          { id: 'in', type: 'http-collector', name: 'in', config: {} },
+          { id: 'out', type: 'packet-sink', config: { streamId: 'stm_01J00000000000000000000000' } },
+        ],
+        edges: [{ from: 'in', to: 'out' }],
+      },
+    },
+  });
+  expect(created.status, created.text).toBe(201);
+  const id = created.body.id as string;
+  for (let n = 1; n <= 5; n++) {
+    const appended = await api('POST', `/v1/streams/${id}/packets`, { key: tenant.key, raw: Buffer.from(`packet ${n}`), headers: { 'content-type': 'application/octet-stream' } });
+    expect(appended.status, appended.text).toBe(201);
+  }
+  expect((await api('GET', `/v1/streams/${id}/data?start=1&stop=5`, { key: tenant.key })).status).toBe(302);
+  expect((await api('POST', `/v1/streams/${id}/sessions`, { key: tenant.key, body: { start: 1, stop: 3 } })).status).toBe(201);
+  expect((await api('PUT', `/v1/streams/${id}/metadata/2`, { key: tenant.key, body: { gps: [1, 2] } })).status).toBeLessThan(300);
+  expect((await api('POST', `/v1/streams/${id}/versions`, { key: tenant.key, body: { tag: 'v1' } })).status).toBe(201);
+  return { ...tenant, id };
+}
+
+describe('deleting a stream', () => {
+  it('purges its partitions and objects in the background, then its tombstone', async () => {
+    const { key, solution, id } = await streamWithData();
+    const before = await leftovers(solution.id, id);
+    for (const partition of partitions(id)) expect(before.items[partition], partition).toBeGreaterThan(0);
+    expect(before.objects).toBeGreaterThanOrEqual(6); // five packets and the bundle
+
+    expect((await api('DELETE', `/v1/streams/${id}`, { key })).status).toBe(204);
+    expect((await api('GET', `/v1/streams/${id}`, { key })).status).toBe(404);
+
+    await expect.poll(() => leftovers(solution.id, id), { timeout: 30_000, interval: 250 }).toEqual({
+      items: Object.fromEntries(partitions(id).map((partition) => [partition, 0])),
+      objects: 0,
+      tombstone: false,
+    });
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: `${process.env.PURGE_STATE_MACHINE_ARN!.replace(':stateMachine:', ':execution:')}:purge-${id}` }));
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('never purges a stream that exists', async () => {
+    const { solution, id } = await streamWithData();
+    const before = await leftovers(solution.id, id);
+    expect(await purgeStreamPass({ streamId: id, solutionId: solution.id })).toMatchObject({ done: true, items: 0, objects: 0, skipped: `stream ${id} exists` });
+    expect(await leftovers(solution.id, id)).toEqual(before);
+  });
+});
