@@ -1,29 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeMulti, encode } from '@msgpack/msgpack';
 import { describe, expect, inject, it } from 'vitest';
-import { api, newTenant, unique } from '../support/api.ts';
-
-/** A stream with an http-collector, in a fresh solution. */
-async function packetStream(namespace = 'default') {
-  const tenant = await newTenant();
-  const stream = await api('POST', '/v1/streams', {
-    key: tenant.key,
-    body: {
-      name: unique('pkt'),
-      namespace,
-      definition: {
-        mode: 'continuous',
-        nodes: [
-          { id: 'in', type: 'http-collector', name: 'in', config: {} },
-          { id: 'out', type: 'packet-sink', config: { streamId: 'stm_01J00000000000000000000000' } },
-        ],
-        edges: [{ from: 'in', to: 'out' }],
-      },
-    },
-  });
-  if (stream.status !== 201) throw new Error(`stream: ${stream.status} ${stream.text}`);
-  return { ...tenant, stream: stream.body as { id: string; name: string; namespace: string } };
-}
+import { api, newTenant, packetStream } from '../support/api.ts';
 
 const octets = { 'content-type': 'application/octet-stream' };
 

@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { api, newTenant, unique } from '../support/api.ts';
+import { api, packetStream } from '../support/api.ts';
 
 // The test reads the table, the bucket and the executions the way the handlers do.
 Object.assign(process.env, inject('runtimeEnv'));
@@ -27,23 +27,8 @@ async function leftovers(solutionId: string, id: string) {
 
 /** A stream with packets, a bundle built for a download, a session, metadata and a tagged version. */
 async function streamWithData() {
-  const tenant = await newTenant();
-  const created = await api('POST', '/v1/streams', {
-    key: tenant.key,
-    body: {
-      name: unique('purge'),
-      definition: {
-        mode: 'continuous',
-        nodes: [
-          { id: 'in', type: 'http-collector', name: 'in', config: {} },
-          { id: 'out', type: 'packet-sink', config: { streamId: 'stm_01J00000000000000000000000' } },
-        ],
-        edges: [{ from: 'in', to: 'out' }],
-      },
-    },
-  });
-  expect(created.status, created.text).toBe(201);
-  const id = created.body.id as string;
+  const { stream, ...tenant } = await packetStream();
+  const id = stream.id;
   for (let n = 1; n <= 5; n++) {
     const appended = await api('POST', `/v1/streams/${id}/packets`, { key: tenant.key, raw: Buffer.from(`packet ${n}`), headers: { 'content-type': 'application/octet-stream' } });
     expect(appended.status, appended.text).toBe(201);

@@ -50,3 +50,25 @@ export async function newTenant(scopes: string[] = ['streams:read', 'streams:wri
 }
 
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+/** A stream with an http-collector, in a fresh solution. */
+export async function packetStream(namespace = 'default') {
+  const tenant = await newTenant();
+  const stream = await api('POST', '/v1/streams', {
+    key: tenant.key,
+    body: {
+      name: unique('pkt'),
+      namespace,
+      definition: {
+        mode: 'continuous',
+        nodes: [
+          { id: 'in', type: 'http-collector', name: 'in', config: {} },
+          { id: 'out', type: 'packet-sink', config: { streamId: 'stm_01J00000000000000000000000' } },
+        ],
+        edges: [{ from: 'in', to: 'out' }],
+      },
+    },
+  });
+  if (stream.status !== 201) throw new Error(`stream: ${stream.status} ${stream.text}`);
+  return { ...tenant, stream: stream.body as { id: string; name: string; namespace: string } };
+}
