@@ -2,5 +2,5 @@ import { purgeStreamPass, type PurgeProgress, type PurgeTarget } from '#shared/s
 
 /** The PurgeStream task: one time-boxed pass; the state machine repeats it until `done`. */
 export async function handler(event: PurgeTarget): Promise<PurgeProgress> {
-  return purgeStreamPass({ streamId: event.streamId, solutionId: event.solutionId });
+  return purgeStreamPass({ streamId: event.streamId, solutionId: event.solutionId, cdcSources: event.cdcSources });
 }

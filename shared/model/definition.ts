@@ -236,3 +236,14 @@ function findCycle(ids: string[], outgoing: Map<string, string[]>): string[] | u
 export function nodeNames(definition: Definition, type: NodeType): string[] {
   return definition.nodes.filter((n) => n.type === type && n.name).map((n) => n.name!);
 }
+
+/** A table source of a continuous stream: it reads through a change-data-capture slot on its connection's database. */
+export interface CdcSource {
+  nodeId: string;
+  connectionId: string;
+}
+
+export function cdcSourcesOf(definition: Definition): CdcSource[] {
+  if (definition.mode !== 'continuous') return [];
+  return definition.nodes.filter((node) => node.type === 'table-source').map((node) => ({ nodeId: node.id, connectionId: String(node.config.connectionId) }));
+}

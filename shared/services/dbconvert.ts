@@ -8,8 +8,6 @@ import type { StreamRecord } from '../store/streams.ts';
 import { getRunRecord, listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
 import { createStream, getStream, listStreams, streamInput } from './streams.ts';
 import { getRun, startRun } from './runs.ts';
-import { connectionParamsById } from './connections.ts';
-import { logger } from '../http/logger.ts';
 
 /**
  * The DBConvert Streams face over the core (seed 003): a stream
@@ -180,32 +178,6 @@ export async function getStartedStream(principal: Principal, streamId: string): 
   const runId = alias(streamId, 'stream', 'run');
   if (!runId) throw notFound(`stream ${streamId}`);
   return getRun(principal, runId);
-}
-
-/**
- * After a cdc configuration is deleted: drop its PostgreSQL replication slot so the
- * server stops keeping WAL for it. Best effort (the source may be unreachable); a
- * failure is logged with the slot's name for an operator to drop it.
- */
-export async function releaseCdcState(stream: StreamRecord): Promise<void> {
-  if (stream.definition.mode !== 'continuous') return;
-  // Loaded here, not at import: the database drivers would weigh on every DBConvert handler's cold start.
-  const { createPgCdcSource, slotName } = await import('../engine/nodes/pg-cdc.ts');
-  for (const node of stream.definition.nodes.filter((n) => n.type === 'table-source')) {
-    const slot = slotName(stream.id, node.id);
-    try {
-      const params = await connectionParamsById(stream.solutionId, String(node.config.connectionId));
-      if (params.type !== 'postgresql') continue;
-      const source = createPgCdcSource(params, { slot, tables: [] });
-      try {
-        await source.dropSlot();
-      } finally {
-        await source.close?.();
-      }
-    } catch (error) {
-      logger.warn('could not drop the replication slot of a deleted stream', { streamId: stream.id, slot, reason: (error as Error).message });
-    }
-  }
 }
 
 export const runIdOf = (streamId: string) => alias(streamId, 'stream', 'run');

@@ -1,5 +1,5 @@
 import type { Deployment, StreamRecord } from '../store/streams.ts';
-import type { Definition } from '../model/definition.ts';
+import { cdcSourcesOf, type Definition } from '../model/definition.ts';
 import { logger } from '../http/logger.ts';
 import { startStreamPurge } from '../workflows/purge.ts';
 import { armSchedule, disarmSchedule } from './schedules.ts';
@@ -34,7 +34,7 @@ export async function onUndeployed(stream: StreamRecord & { deployment: Deployme
  */
 export async function onStreamDeleted(stream: StreamRecord): Promise<void> {
   await disarmSchedule(stream.id);
-  await startStreamPurge({ streamId: stream.id, solutionId: stream.solutionId }).catch((error: unknown) =>
+  await startStreamPurge({ streamId: stream.id, solutionId: stream.solutionId, cdcSources: cdcSourcesOf(stream.definition) }).catch((error: unknown) =>
     logger.error('the purge of a deleted stream did not start', { streamId: stream.id, solutionId: stream.solutionId, error: String(error) }),
   );
 }

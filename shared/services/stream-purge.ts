@@ -1,4 +1,5 @@
 import { deleteUnderPrefix, streamPrefix } from '../blobs/objects.ts';
+import type { CdcSource } from '../model/definition.ts';
 import { metadataPartition } from '../store/metadata.ts';
 import { dataPartition, packetsPartition, receiptsPartition } from '../store/packets.ts';
 import { deletePartitionItems } from '../store/purge.ts';
@@ -9,6 +10,8 @@ import { getStreamRecord, removePurgeTombstone } from '../store/streams.ts';
 export interface PurgeTarget {
   streamId: string;
   solutionId: string;
+  /** Its CDC sources, taken from the definition at delete time: their replication slots are dropped. */
+  cdcSources?: CdcSource[];
 }
 
 export interface PurgeProgress {
@@ -29,7 +32,8 @@ const PAGE = 500;
  * "Deleting a stream"): the items of the stream's partitions (its children:
  * tags, executions, parts, dataset versions, offsets, markers; the data log,
  * the packet index, append receipts, metadata, sessions), its runs, and every
- * object under its S3 prefix; last, the tombstone the delete left. A pass stops after `budgetMs` so a task stays
+ * object under its S3 prefix, the replication slots of its CDC sources;
+ * last, the tombstone the delete left. A pass stops after `budgetMs` so a task stays
  * well inside its Lambda timeout. Every pass queries from the start again, so
  * a retried or repeated pass only finds what is left.
  */
@@ -51,6 +55,10 @@ export async function purgeStreamPass(target: PurgeTarget, budgetMs = 60_000): P
       progress[kind] += deleted;
       if (Date.now() > deadline) return progress;
     }
+  }
+  if (target.cdcSources?.length) {
+    const { dropCdcSlots } = await import('./cdc-slots.ts');
+    await dropCdcSlots(target.solutionId, streamId, target.cdcSources);
   }
   await removePurgeTombstone(streamId);
   return { ...progress, done: true };

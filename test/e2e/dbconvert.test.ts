@@ -315,9 +315,11 @@ describe('DBConvert face /api/v1', () => {
     const secondStats = (await call('GET', `/api/v1/streams/${second.body.id}/stats`, { key })).body;
     expect(secondStats.source.counter).toBe(2);
     expect((await call('POST', `/api/v1/streams/${second.body.id}/stop`, { key })).status).toBe(200);
-    // Deleting the configuration drops its replication slot.
+    // Deleting the configuration drops its replication slot, in the purge that follows the delete.
     expect((await call('DELETE', `/api/v1/stream-configs/${config.body.id}`, { key })).status).toBe(204);
-    expect(await pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`])).toEqual([]);
+    await expect
+      .poll(() => pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`]), { timeout: 30_000, interval: 250 })
+      .toEqual([]);
   });
 
   it('replicates MySQL → PostgreSQL with a cdc stream through the binlog; a restart continues without loss or repeats', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateDefinition } from '#shared/model/definition.ts';
+import { cdcSourcesOf, validateDefinition, type Definition } from '#shared/model/definition.ts';
 import { SluiceError } from '#shared/model/errors.ts';
 
 async function problems(definition: unknown): Promise<string[]> {
@@ -87,5 +87,18 @@ describe('validateDefinition', async () => {
 
   it('compiles JSONata expressions', async () => {
     expect((await problems({ nodes: [{ id: 'm', type: 'map', config: { expression: '{"a": }' } }] }))[0]).toMatch(/^definition\.nodes\[0\]\.config\.expression: invalid JSONata/);
+  });
+});
+
+describe('CDC sources', () => {
+  const nodes = [
+    { id: 'orders', type: 'table-source', config: { connectionId: 'conn_a', tables: ['orders'] } },
+    { id: 'in', type: 'http-collector', config: {} },
+    { id: 'out', type: 'table-sink', config: { connectionId: 'conn_b', table: 't' } },
+  ];
+
+  it('are the table sources of a continuous stream: their slots are dropped when it is deleted', () => {
+    expect(cdcSourcesOf({ mode: 'continuous', nodes, edges: [] } as unknown as Definition)).toEqual([{ nodeId: 'orders', connectionId: 'conn_a' }]);
+    expect(cdcSourcesOf({ mode: 'batch', nodes, edges: [] } as unknown as Definition)).toEqual([]);
   });
 });
