@@ -114,7 +114,7 @@ export const routes: Route[] = [
   v1('GET', '/stream-groups', 'stream-groups-list', ['streams:read']),
   v1('GET', '/stream-groups/{id}', 'stream-groups-get', ['streams:read']),
   v1('PUT', '/stream-groups/{id}', 'stream-groups-put', ['runs:write'], { needs: ['scheduler'] }),
-  v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write'], { needs: ['scheduler'] }),
+  v1('DELETE', '/stream-groups/{id}', 'stream-groups-delete', ['runs:write'], { needs: ['scheduler', 'sfn'] }),
   v1('POST', '/stream-groups/{id}/start', 'stream-groups-start', ['runs:write'], { needs: ['sfn'] }),
   v1('POST', '/stream-groups/{id}/stop', 'stream-groups-stop', ['runs:write'], { needs: ['sfn'] }),
   v1('POST', '/stream-groups/{id}/resume', 'stream-groups-resume', ['runs:write'], { needs: ['sfn'] }),

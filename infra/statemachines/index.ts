@@ -37,12 +37,12 @@ export const stateMachines: StateMachineSpec[] = [
       GroupRecordFailureFunctionArn: 'workflows/group-record-failure',
     },
   },
-  // What a deleted stream leaves behind (docs/architecture.md "Deleting a stream"). Stream deletes get PURGE_STATE_MACHINE_ARN.
+  // What a deleted stream or group leaves behind (docs/architecture.md "Deleting a stream"). Stream and group deletes get PURGE_STATE_MACHINE_ARN.
   {
     name: 'purge',
     file: 'purge.asl.json',
     tasks: {
-      PurgeStreamFunctionArn: 'workflows/purge-stream',
+      PurgeFunctionArn: 'workflows/purge',
     },
   },
 ];

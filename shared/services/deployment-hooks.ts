@@ -1,7 +1,6 @@
 import type { Deployment, StreamRecord } from '../store/streams.ts';
 import { cdcSourcesOf, type Definition } from '../model/definition.ts';
-import { logger } from '../http/logger.ts';
-import { startStreamPurge } from '../workflows/purge.ts';
+import { startPurge } from '../workflows/purge.ts';
 import { armSchedule, disarmSchedule } from './schedules.ts';
 
 /**
@@ -26,15 +25,8 @@ export async function onUndeployed(stream: StreamRecord & { deployment: Deployme
   await disarmSchedule(stream.id);
 }
 
-/**
- * After a stream is deleted: its schedule goes with it, and the purge of its
- * partitions and objects starts. The delete has happened by then, so a purge
- * that cannot start is logged, not answered as an error: its tombstone
- * (`PK=PURGE`) lists the stream for a re-drive (docs/architecture.md "Deleting a stream").
- */
+/** After a stream is deleted: its schedule goes with it, and the purge of its partitions, objects and CDC slots starts. */
 export async function onStreamDeleted(stream: StreamRecord): Promise<void> {
   await disarmSchedule(stream.id);
-  await startStreamPurge({ streamId: stream.id, solutionId: stream.solutionId, cdcSources: cdcSourcesOf(stream.definition) }).catch((error: unknown) =>
-    logger.error('the purge of a deleted stream did not start', { streamId: stream.id, solutionId: stream.solutionId, error: String(error) }),
-  );
+  await startPurge({ streamId: stream.id, solutionId: stream.solutionId, cdcSources: cdcSourcesOf(stream.definition) });
 }

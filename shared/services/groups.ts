@@ -14,6 +14,7 @@ import {
 } from '../store/groups.ts';
 import { getStreamRecord } from '../store/streams.ts';
 import type { Page } from '../store/pagination.ts';
+import { startPurge } from '../workflows/purge.ts';
 import { armGroupSchedule, disarmGroupSchedule } from './schedules.ts';
 
 /** A group's membership changes in one transaction with the group, so its size is bounded by DynamoDB's 100 items. */
@@ -95,6 +96,8 @@ export async function deleteGroup(principal: Principal, id: string, expectedRevi
   if (outcome === 'running') throw conflict(`stream group ${id} is running; stop it first`);
   if (outcome === 'stale') throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
   if (group.schedule) await disarmGroupSchedule(group.id);
+  // Its group runs (with their pins and markers) are removed in the background.
+  await startPurge({ groupId: group.id, solutionId: group.solutionId });
 }
 
 export function listGroups(solutionId: string, limit: number, cursor?: string): Promise<Page<GroupRecord>> {

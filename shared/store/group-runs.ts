@@ -72,7 +72,7 @@ export interface PinnedStream {
 export const groupRunKey = (id: string) => ({ PK: `GRUN#${id}`, SK: 'GRUN' });
 const pinKey = (id: string, position: number) => ({ PK: `GRUN#${id}`, SK: `PIN#${String(position).padStart(3, '0')}` });
 export const startMarkerKey = (id: string, attempt: number, position: number) => ({ PK: `GRUN#${id}`, SK: `START#${attempt}#${position}` });
-const groupRunsPartition = (groupId: string) => `GRP#${groupId}#RUNS`;
+export const groupRunsPartition = (groupId: string) => `GRP#${groupId}#RUNS`;
 
 const FIELDS = [
   'id', 'groupId', 'solutionId', 'trigger', 'fireTime', 'status', 'streams', 'position', 'completedStreams', 'currentRunId', 'streamRuns',

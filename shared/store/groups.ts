@@ -2,6 +2,7 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { cancellationReasons } from './errors.ts';
+import { purgeTombstonePut } from './purge.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
@@ -122,7 +123,7 @@ export async function replaceGroup(previous: GroupRecord, next: GroupRecord): Pr
   }
 }
 
-/** Deletes a group and its memberships unless it changed or is running. */
+/** Deletes a group and its memberships, and puts its purge tombstone, unless it changed or is running. */
 export async function removeGroup(group: GroupRecord): Promise<GroupWriteOutcome> {
   try {
     await retryTransactionConflicts(() =>
@@ -138,6 +139,8 @@ export async function removeGroup(group: GroupRecord): Promise<GroupWriteOutcome
               },
             },
             ...membershipWrites(group, group.streams, []),
+            // Its group runs are removed in the background; the tombstone lists the group until then.
+            purgeTombstonePut(group.id, group.solutionId),
           ],
         }),
       ),

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
 
 /** BatchWriteItem takes at most 25 requests. */
@@ -6,12 +6,30 @@ const BATCH = 25;
 const MAX_UNPROCESSED_ROUNDS = 8;
 
 /**
+ * The tombstone of a deleted stream or group: written in the delete's
+ * transaction, removed by the purge's last step, so whatever is not purged
+ * yet is always listed (`PK = PURGE`, docs/architecture.md "Deleting a stream").
+ */
+export const purgeTombstoneKey = (id: string) => ({ PK: 'PURGE', SK: id });
+
+export const purgeTombstonePut = (id: string, solutionId: string) => ({
+  Put: { TableName: tableName(), Item: { ...purgeTombstoneKey(id), type: 'purge', id, solutionId, deletedAt: new Date().toISOString() } },
+});
+
+export async function removePurgeTombstone(id: string): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: purgeTombstoneKey(id) }));
+}
+
+/**
  * Deletes up to `max` items of a partition and answers how many it found:
  * 0 means the partition is empty. With `index`, the partition is one of that
- * index and its items are deleted from the table. Deleting is idempotent, so
- * a repeated call (a retried task) only finds what is left.
+ * index and its items are deleted from the table. `lastFirst` reads the
+ * partition in descending sort-key order, so its first item goes last.
+ * Deleting is idempotent, so a repeated call (a retried task) only finds what
+ * is left.
  */
-export async function deletePartitionItems(partition: string, max: number, index?: 'GSI1'): Promise<number> {
+export async function deletePartitionItems(partition: string, max: number, options: { index?: 'GSI1'; lastFirst?: boolean } = {}): Promise<number> {
+  const { index } = options;
   const result = await ddb.send(
     new QueryCommand({
       TableName: tableName(),
@@ -20,6 +38,7 @@ export async function deletePartitionItems(partition: string, max: number, index
       ProjectionExpression: '#pk, #sk',
       ExpressionAttributeNames: { '#partition': index ? `${index}PK` : 'PK', '#pk': 'PK', '#sk': 'SK' },
       ExpressionAttributeValues: { ':partition': partition },
+      ScanIndexForward: !options.lastFirst,
       Limit: max,
     }),
   );

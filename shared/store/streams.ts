@@ -1,9 +1,10 @@
-import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Definition } from '../model/definition.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
+import { purgeTombstonePut } from './purge.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
@@ -34,8 +35,6 @@ export interface StreamRecord {
 }
 
 export const streamKey = (id: string) => ({ PK: `STM#${id}`, SK: 'STREAM' });
-/** A deleted stream whose partitions and objects are not purged yet (docs/architecture.md "Deleting a stream"). */
-export const purgeTombstoneKey = (id: string) => ({ PK: 'PURGE', SK: id });
 export const nameClaimKey = (solutionId: string, namespace: string, name: string) => ({
   PK: `SOL#${solutionId}#NAME#${namespace}#${name}`,
   SK: 'CLAIM',
@@ -191,7 +190,7 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
               },
             })),
             // What the stream leaves behind is removed in the background; the tombstone lists it until then.
-            { Put: { TableName: tableName(), Item: { ...purgeTombstoneKey(stream.id), type: 'purge', streamId: stream.id, solutionId: stream.solutionId, deletedAt: new Date().toISOString() } } },
+            purgeTombstonePut(stream.id, stream.solutionId),
           ],
         }),
       ),
@@ -203,11 +202,6 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
     throw error;
   }
   return 'ok';
-}
-
-/** The purge is done: the stream leaves nothing behind. */
-export async function removePurgeTombstone(id: string): Promise<void> {
-  await ddb.send(new DeleteCommand({ TableName: tableName(), Key: purgeTombstoneKey(id) }));
 }
 
 export async function listStreamRecords(

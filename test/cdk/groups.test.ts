@@ -30,14 +30,14 @@ describe('the group state machine', () => {
 describe('the purge state machine', () => {
   const { root, areas } = synth();
 
-  it('is deployed from purge.asl.json, and every stream delete may start it', () => {
+  it('is deployed from purge.asl.json, and every stream and group delete may start it', () => {
     root.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'Sluice-purge',
-      DefinitionSubstitutions: { PurgeStreamFunctionArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
+      DefinitionSubstitutions: { PurgeFunctionArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
     });
-    root.hasResourceProperties('AWS::Lambda::Function', { Description: 'sluice functions/workflows/purge-stream.ts' });
+    root.hasResourceProperties('AWS::Lambda::Function', { Description: 'sluice functions/workflows/purge.ts' });
     const fns = resourcesOf([...areas.values()], 'AWS::Lambda::Function');
-    for (const handler of ['v1/streams-delete', 'domo/streams-delete', 'dbconvert/configs-delete']) {
+    for (const handler of ['v1/streams-delete', 'domo/streams-delete', 'dbconvert/configs-delete', 'v1/stream-groups-delete']) {
       const fn = fns.find((f) => f.Properties.Description === `sluice functions/${handler}.ts`);
       expect(fn, handler).toBeTruthy();
       expect(Object.keys(fn!.Properties.Environment.Variables)).toContain('PURGE_STATE_MACHINE_ARN');

@@ -2,27 +2,28 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { api, packetStream } from '../support/api.ts';
+import { api, newTenant, packetStream, unique } from '../support/api.ts';
+import { appendNdjson, createStream, usageDefinition, usageRecords } from '../support/runs.ts';
 
 // The test reads the table, the bucket and the executions the way the handlers do.
 Object.assign(process.env, inject('runtimeEnv'));
 const { ddb, tableName } = await import('#shared/store/client.ts');
 const { s3, bucketName } = await import('#shared/blobs/client.ts');
 const { sfn } = await import('#shared/workflows/sfn.ts');
-const { purgeStreamPass } = await import('#shared/services/stream-purge.ts');
+const { purgePass } = await import('#shared/services/purge.ts');
+
+const tombstoned = async (id: string) => (await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: 'PURGE', SK: id }, ConsistentRead: true }))).Item !== undefined;
+const itemsIn = async (pk: string) =>
+  (await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }))).Count ?? 0;
 
 const partitions = (id: string) => [`STM#${id}`, `STM#${id}#DATA`, `STM#${id}#PKT`, `STM#${id}#META`, `STM#${id}#SES`];
 
 /** Items per partition of the stream, and its objects in S3. */
 async function leftovers(solutionId: string, id: string) {
   const items: Record<string, number> = {};
-  for (const partition of partitions(id)) {
-    const result = await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition }, ConsistentRead: true }));
-    items[partition] = result.Count ?? 0;
-  }
+  for (const partition of partitions(id)) items[partition] = await itemsIn(partition);
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucketName(), Prefix: `solutions/${solutionId}/streams/${id}/` }));
-  const tombstone = await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: 'PURGE', SK: id }, ConsistentRead: true }));
-  return { items, objects: listed.KeyCount ?? 0, tombstone: tombstone.Item !== undefined };
+  return { items, objects: listed.KeyCount ?? 0, tombstone: await tombstoned(id) };
 }
 
 /** A stream with packets, a bundle built for a download, a session, metadata and a tagged version. */
@@ -62,7 +63,27 @@ describe('deleting a stream', () => {
   it('never purges a stream that exists', async () => {
     const { solution, id } = await streamWithData();
     const before = await leftovers(solution.id, id);
-    expect(await purgeStreamPass({ streamId: id, solutionId: solution.id })).toMatchObject({ done: true, items: 0, objects: 0, skipped: `stream ${id} exists` });
+    expect(await purgePass({ streamId: id, solutionId: solution.id })).toMatchObject({ done: true, items: 0, objects: 0, skipped: `stream ${id} exists` });
     expect(await leftovers(solution.id, id)).toEqual(before);
+  });
+
+  it('of a group purges its group runs with their pins and markers; its streams and their runs stay', async () => {
+    const { key } = await newTenant();
+    const stream = await createStream(key, usageDefinition(unique('grp-purge')));
+    await appendNdjson(key, stream.id, usageRecords(20), 10);
+    const group = await api('POST', '/v1/stream-groups', { key, body: { name: unique('group'), streams: [stream.id] } });
+    expect(group.status, group.text).toBe(201);
+    const started = await api('POST', `/v1/stream-groups/${group.body.id}/start`, { key });
+    expect(started.status, started.text).toBe(201);
+    await expect.poll(async () => (await api('GET', `/v1/group-runs/${started.body.id}`, { key })).body.status, { timeout: 45_000, interval: 200 }).toBe('finished');
+    expect(await itemsIn(`GRUN#${started.body.id}`)).toBeGreaterThan(1); // the run and its pins
+
+    expect((await api('DELETE', `/v1/stream-groups/${group.body.id}`, { key })).status).toBe(204);
+    await expect
+      .poll(async () => ({ runItems: await itemsIn(`GRUN#${started.body.id}`), tombstone: await tombstoned(group.body.id) }), { timeout: 30_000, interval: 250 })
+      .toEqual({ runItems: 0, tombstone: false });
+    expect((await api('GET', `/v1/group-runs/${started.body.id}`, { key })).status).toBe(404);
+    expect((await api('GET', `/v1/streams/${stream.id}`, { key })).status).toBe(200);
+    expect((await api('GET', `/v1/streams/${stream.id}/runs`, { key })).body.items).toHaveLength(1);
   });
 });

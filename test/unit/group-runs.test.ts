@@ -68,7 +68,7 @@ describe('stream delete', () => {
     ]);
     expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null');
     // The purge tombstone is written in the same transaction, so a deleted stream is always listed until purged.
-    expect(items.at(-1)!.Put!.Item).toMatchObject({ PK: 'PURGE', SK: 'stm_1', streamId: 'stm_1', solutionId: 'sol_1' });
+    expect(items.at(-1)!.Put!.Item).toMatchObject({ PK: 'PURGE', SK: 'stm_1', id: 'stm_1', solutionId: 'sol_1' });
   });
 });
 
