@@ -1,5 +1,6 @@
 import type { Deployment, StreamRecord } from '../store/streams.ts';
-import { cdcSourcesOf, type Definition } from '../model/definition.ts';
+import type { Definition } from '../model/definition.ts';
+import { streamPurgeTarget } from '../model/purge.ts';
 import { startPurge } from '../workflows/purge.ts';
 import { armSchedule, disarmSchedule } from './schedules.ts';
 
@@ -28,5 +29,5 @@ export async function onUndeployed(stream: StreamRecord & { deployment: Deployme
 /** After a stream is deleted: its schedule goes with it, and the purge of its partitions, objects and CDC slots starts. */
 export async function onStreamDeleted(stream: StreamRecord): Promise<void> {
   await disarmSchedule(stream.id);
-  await startPurge({ streamId: stream.id, solutionId: stream.solutionId, cdcSources: cdcSourcesOf(stream.definition) });
+  await startPurge(streamPurgeTarget(stream));
 }

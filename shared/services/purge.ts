@@ -1,5 +1,5 @@
 import { deleteUnderPrefix, streamPrefix } from '../blobs/objects.ts';
-import type { CdcSource } from '../model/definition.ts';
+import type { GroupPurge, PurgeTarget, StreamPurge } from '../model/purge.ts';
 import { groupRunsPartition } from '../store/group-runs.ts';
 import { getGroupRecord } from '../store/groups.ts';
 import { metadataPartition } from '../store/metadata.ts';
@@ -9,21 +9,6 @@ import { queryPage } from '../store/query.ts';
 import { runsPartition } from '../store/runs.ts';
 import { sessionsPartition } from '../store/sessions.ts';
 import { getStreamRecord } from '../store/streams.ts';
-
-/** What the `purge` state machine removes: a deleted stream's leftovers, or a deleted group's. */
-export type PurgeTarget = StreamPurge | GroupPurge;
-
-export interface StreamPurge {
-  streamId: string;
-  solutionId: string;
-  /** Its CDC sources, taken from the definition at delete time: their replication slots are dropped. */
-  cdcSources?: CdcSource[];
-}
-
-export interface GroupPurge {
-  groupId: string;
-  solutionId: string;
-}
 
 export interface PurgeProgress {
   /** Nothing is left; the state machine ends. */

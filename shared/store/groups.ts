@@ -140,7 +140,7 @@ export async function removeGroup(group: GroupRecord): Promise<GroupWriteOutcome
             },
             ...membershipWrites(group, group.streams, []),
             // Its group runs are removed in the background; the tombstone lists the group until then.
-            purgeTombstonePut(group.id, group.solutionId),
+            purgeTombstonePut({ groupId: group.id, solutionId: group.solutionId }),
           ],
         }),
       ),

@@ -1,4 +1,5 @@
 import { BatchWriteCommand, DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { purgeTargetId, type PurgeTarget } from '../model/purge.ts';
 import { ddb, tableName } from './client.ts';
 
 /** BatchWriteItem takes at most 25 requests. */
@@ -12,8 +13,9 @@ const MAX_UNPROCESSED_ROUNDS = 8;
  */
 export const purgeTombstoneKey = (id: string) => ({ PK: 'PURGE', SK: id });
 
-export const purgeTombstonePut = (id: string, solutionId: string) => ({
-  Put: { TableName: tableName(), Item: { ...purgeTombstoneKey(id), type: 'purge', id, solutionId, deletedAt: new Date().toISOString() } },
+/** The tombstone keeps the purge's input (`target`), so a purge that did not start can be started again from it. */
+export const purgeTombstonePut = (target: PurgeTarget) => ({
+  Put: { TableName: tableName(), Item: { ...purgeTombstoneKey(purgeTargetId(target)), type: 'purge', solutionId: target.solutionId, target, deletedAt: new Date().toISOString() } },
 });
 
 export async function removePurgeTombstone(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Definition } from '../model/definition.ts';
+import { streamPurgeTarget } from '../model/purge.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
@@ -190,7 +191,7 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
               },
             })),
             // What the stream leaves behind is removed in the background; the tombstone lists it until then.
-            purgeTombstonePut(stream.id, stream.solutionId),
+            purgeTombstonePut(streamPurgeTarget(stream)),
           ],
         }),
       ),

@@ -1,6 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../http/logger.ts';
-import type { PurgeTarget } from '../services/purge.ts';
+import { purgeTargetId, type PurgeTarget } from '../model/purge.ts';
 import { sfn } from './sfn.ts';
 
 /**
@@ -12,7 +12,7 @@ import { sfn } from './sfn.ts';
  * "Deleting a stream").
  */
 export async function startPurge(target: PurgeTarget): Promise<void> {
-  const id = 'groupId' in target ? target.groupId : target.streamId;
+  const id = purgeTargetId(target);
   try {
     const stateMachineArn = process.env.PURGE_STATE_MACHINE_ARN;
     if (!stateMachineArn) throw new Error('PURGE_STATE_MACHINE_ARN is not set');

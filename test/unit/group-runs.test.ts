@@ -58,7 +58,7 @@ describe('the group-run lifecycle', () => {
 
 describe('stream delete', () => {
   it('checks in the delete transaction that none of the stream’s groups is running, and reports a group that is', async () => {
-    const stream = { id: 'stm_1', solutionId: 'sol_1', namespace: 'default', name: 'a', revision: 3, activeRun: null } as unknown as StreamRecord;
+    const stream = { id: 'stm_1', solutionId: 'sol_1', namespace: 'default', name: 'a', revision: 3, activeRun: null, definition: { mode: 'batch', nodes: [], edges: [] } } as unknown as StreamRecord;
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
     expect(await removeStream(stream, ['grp_a', 'grp_b'])).toBe('group-running');
     const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
@@ -68,7 +68,7 @@ describe('stream delete', () => {
     ]);
     expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null');
     // The purge tombstone is written in the same transaction, so a deleted stream is always listed until purged.
-    expect(items.at(-1)!.Put!.Item).toMatchObject({ PK: 'PURGE', SK: 'stm_1', id: 'stm_1', solutionId: 'sol_1' });
+    expect(items.at(-1)!.Put!.Item).toMatchObject({ PK: 'PURGE', SK: 'stm_1', solutionId: 'sol_1', target: { streamId: 'stm_1', solutionId: 'sol_1', cdcSources: [] } });
   });
 });
 
