@@ -28,6 +28,11 @@ import { ENTRY_FILE, PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor, loade
 
 /** Runs per bundle; the median is reported. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** The words after the flags: which bench modules (or, with --handlers-only, handler modules) to run. */
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const matches = (name: string) => filters.length === 0 || filters.some((word) => name.includes(word));
+/** Only some handlers are measured: the docs table is left as it is. */
+const handlersFiltered = process.argv.includes('--handlers-only') && filters.length > 0;
 /** A handler's init may cost at most this multiple of its bare-SDK baseline. */
 const BUDGET = 1.15;
 
@@ -143,8 +148,7 @@ interface HandlerFigures {
 }
 
 async function bundleAll(dir: string): Promise<{ modules: string[]; metafiles: Map<string, Metafile> }> {
-  const handlersOnly = process.argv.includes('--handlers-only');
-  const modules = deployedModules().filter((module) => !handlersOnly || matches(module));
+  const modules = deployedModules().filter((module) => !handlersFiltered || matches(module));
   const metafiles = new Map<string, Metafile>();
   for (const module of modules) {
     const result = await build(esbuildOptionsFor(module, join(dir, module)));
@@ -224,10 +228,6 @@ function writePerformanceDoc(section: string): void {
   writeFileSync(file, next);
 }
 
-/** The words after the flags: which bench modules (or, with --handlers-only, handler modules) to run. */
-const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const matches = (name: string) => filters.length === 0 || filters.some((word) => name.includes(word));
-
 async function runBenchModules(): Promise<void> {
   const dir = resolve(PROJECT_ROOT, 'test/bench');
   const files = readdirSync(dir)
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     console.log(`Handlers: bundle size and cold init (median of ${RUNS}), baseline = the same SDK clients alone`);
     const figures = await measureHandlers(dir);
     const over = figures.filter((f) => f.ratio > BUDGET);
-    if (filters.length === 0) {
+    if (!handlersFiltered) {
       writePerformanceDoc(markdown(figures));
       console.log('\nFigures written to docs/performance.md');
     }
