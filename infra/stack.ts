@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { routes as ROUTES, type Route } from '#functions/routes.ts';
 import { stateMachines as STATE_MACHINES, type StateMachineSpec } from '#infra/statemachines/index.ts';
+import { ownSchedules as OWN_SCHEDULES, type OwnSchedule } from '#infra/schedules.ts';
 import { AREA_RULES, areaOf, type AreaRule } from './areas.ts';
 import { AccessProfiles } from './constructs/access.ts';
 import { SluiceApi } from './constructs/api.ts';
@@ -24,6 +25,8 @@ export interface SluiceStackProps extends StackProps {
   /** The scheduled-run handler module; by default events/scheduled-run when that file exists. null: none. */
   scheduledRunHandler?: string | null;
   scheduleGroupName?: string;
+  /** The schedules the stack owns (infra/schedules.ts unless a test passes others). */
+  ownSchedules?: OwnSchedule[];
   areaRules?: AreaRule[];
   /** false: inline stubs instead of esbuild bundles (fast CDK assertion tests). */
   bundle?: boolean;
@@ -62,6 +65,7 @@ export class SluiceStack extends Stack {
       statemachinesDir: props.statemachinesDir ?? resolve(PROJECT_ROOT, 'infra/statemachines'),
       scheduledRunHandler,
       scheduleGroupName: props.scheduleGroupName ?? 'sluice',
+      ownSchedules: props.ownSchedules ?? OWN_SCHEDULES,
       table,
       bucket,
       environment,

@@ -6,6 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resolve } from 'node:path';
+import type { OwnSchedule } from '#infra/schedules.ts';
 import type { StateMachineSpec } from '#infra/statemachines/index.ts';
 import { AccessProfiles, type Orchestration } from './access.ts';
 import { SluiceFunction, idOf } from './function.ts';
@@ -17,6 +18,8 @@ export interface WorkflowsProps {
   /** The handler module EventBridge Scheduler invokes (functions/events/scheduled-run.ts), if there is one. */
   scheduledRunHandler?: string;
   scheduleGroupName: string;
+  /** Schedules the stack owns (infra/schedules.ts), deployed with the scheduled-run function's group and role. */
+  ownSchedules?: OwnSchedule[];
   table: dynamodb.ITable;
   bucket: s3.IBucket;
   /** Environment shared by every function (table, bucket, version, ...). */
@@ -57,8 +60,9 @@ export class Workflows extends Construct {
     props.stateMachines.forEach((spec, i) => (this.environment[stateMachineEnvName(spec.name)] = stateMachineArns[i]));
 
     let schedulerRole: iam.Role | undefined;
+    let group: scheduler.CfnScheduleGroup | undefined;
     if (props.scheduledRunHandler) {
-      const group = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: props.scheduleGroupName });
+      group = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: props.scheduleGroupName });
       schedulerRole = new iam.Role(this, 'SchedulerRole', {
         assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
@@ -108,10 +112,21 @@ export class Workflows extends Construct {
       this.stateMachines.push(machine);
     });
 
-    if (props.scheduledRunHandler && schedulerRole) {
+    if (props.scheduledRunHandler && schedulerRole && group) {
       const fn = fnFor(props.scheduledRunHandler, Duration.seconds(60));
       fn.function.grantInvoke(schedulerRole);
       this.environment.SCHEDULER_TARGET_ARN = fn.function.functionArn;
+      for (const own of props.ownSchedules ?? []) {
+        const target = fnFor(own.handler, Duration.minutes(5));
+        target.function.grantInvoke(schedulerRole);
+        new scheduler.CfnSchedule(this, idOf(`${own.name}-schedule`), {
+          name: own.name,
+          groupName: group.ref,
+          scheduleExpression: own.expression,
+          flexibleTimeWindow: { mode: 'OFF' },
+          target: { arn: target.function.functionArn, roleArn: schedulerRole.roleArn },
+        });
+      }
     }
   }
 }

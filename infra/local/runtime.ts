@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routes } from '#functions/routes.ts';
+import { ownSchedules } from '#infra/schedules.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
 import { startDynamo } from './dynamodb.ts';
 import { startGateway } from './gateway.ts';
@@ -9,7 +10,7 @@ import { freePort } from './ports.ts';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './s3.ts';
 import { startScheduler } from './scheduler.ts';
 import { startSecretsManager } from './secretsmanager.ts';
-import { stateMachineArn, startStepFunctions } from './stepfunctions.ts';
+import { localFunctionArn, stateMachineArn, startStepFunctions } from './stepfunctions.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
@@ -85,11 +86,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       invoke: gateway.invoke,
     });
     stops.push(sfn.stop);
+    // The schedules the API creates target the scheduled-run function; the stack's own ones their handler.
+    const ownTargets = new Map(ownSchedules.map((own) => [localFunctionArn(own.handler), own.handler]));
     const scheduler = await startScheduler({
       port: schedulerPort,
       stateFile: resolve(dataDir, 'scheduler.json'),
-      // Every schedule Sluice creates targets the scheduled-run function.
-      fire: (_target, event) => gateway.invoke('events/scheduled-run', event),
+      fire: (target, event) => gateway.invoke(ownTargets.get(target.Arn) ?? 'events/scheduled-run', event),
+      own: ownSchedules.map((own) => ({ Name: own.name, GroupName: env.SCHEDULER_GROUP, ScheduleExpression: own.expression, Target: { Arn: localFunctionArn(own.handler) } })),
     });
     stops.push(scheduler.stop);
     // Connection passwords (shared/secrets); kept in memory only when DynamoDB is.

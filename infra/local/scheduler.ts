@@ -86,10 +86,13 @@ export async function startScheduler(options: {
   /** Delivers one fire to the schedule's target (the runtime maps it to functions/events/scheduled-run.ts). */
   fire?: (target: Schedule['Target'], event: unknown) => Promise<unknown>;
   tickMs?: number;
+  /** Schedules the stack owns (infra/schedules.ts): put on every start, as CDK deploys them. */
+  own?: Schedule[];
 }): Promise<RunningScheduler> {
   const schedules = new Map<string, Schedule>(
     existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as Schedule[]).map((s) => [`${s.GroupName}/${s.Name}`, s]) : [],
   );
+  for (const own of options.own ?? []) schedules.set(`${own.GroupName}/${own.Name}`, own);
   const persist = () => {
     mkdirSync(dirname(options.stateFile), { recursive: true });
     writeFileSync(options.stateFile, JSON.stringify([...schedules.values()], null, 2));

@@ -22,7 +22,8 @@ const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 
 export const stateMachineArn = (name: string) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:sluice-${name}`;
-const localFunctionArn = (module: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sluice-${module.replace(/\W/g, '-')}`;
+/** The ARN a handler module's function has locally (state machine tasks, schedule targets). */
+export const localFunctionArn = (module: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sluice-${module.replace(/\W/g, '-')}`;
 
 type TaskHandler = (input: unknown, context: { executionArn: () => string }) => Promise<unknown>;
 

@@ -1,6 +1,8 @@
 import { BatchWriteCommand, DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { purgeTargetId, type PurgeTarget } from '../model/purge.ts';
 import { ddb, tableName } from './client.ts';
+import { queryPage } from './query.ts';
+import type { Page } from './pagination.ts';
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH = 25;
@@ -17,6 +19,17 @@ export const purgeTombstoneKey = (id: string) => ({ PK: 'PURGE', SK: id });
 export const purgeTombstonePut = (target: PurgeTarget) => ({
   Put: { TableName: tableName(), Item: { ...purgeTombstoneKey(purgeTargetId(target)), type: 'purge', solutionId: target.solutionId, target, deletedAt: new Date().toISOString() } },
 });
+
+export interface PurgeTombstone {
+  target: PurgeTarget;
+  deletedAt: string;
+}
+
+/** One page of the tombstones: the purges not done yet. */
+export async function listPurgeTombstones(limit: number, cursor?: string): Promise<Page<PurgeTombstone>> {
+  const page = await queryPage({ partition: 'PURGE', limit, cursor });
+  return { items: page.items.map((item) => ({ target: item.target as PurgeTarget, deletedAt: String(item.deletedAt) })), nextCursor: page.nextCursor };
+}
 
 export async function removePurgeTombstone(id: string): Promise<void> {
   await ddb.send(new DeleteCommand({ TableName: tableName(), Key: purgeTombstoneKey(id) }));

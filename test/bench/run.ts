@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { routes } from '#functions/routes.ts';
+import { ownSchedules } from '#infra/schedules.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
 import { ENTRY_FILE, PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor, loadedAtInit } from '#infra/constructs/bundling.ts';
 
@@ -60,12 +61,13 @@ const SDK_CLIENTS = [
   { pkg: '@aws-sdk/client-secrets-manager', name: 'SecretsManagerClient', code: "import{SecretsManagerClient}from'@aws-sdk/client-secrets-manager';globalThis.__c.push(new SecretsManagerClient({}));" },
 ];
 
-/** Every module that deploys as a Lambda: route handlers, the authorizer, workflow tasks, the scheduled-run trigger. */
+/** Every module that deploys as a Lambda: route handlers, the authorizer, workflow tasks, the scheduled-run trigger, the stack's own schedules. */
 function deployedModules(): string[] {
   const modules = new Set(routes.map((r) => r.handler));
   modules.add('events/authorizer');
   for (const machine of stateMachines) for (const task of Object.values(machine.tasks)) modules.add(task);
   if (existsSync(resolve(PROJECT_ROOT, 'functions/events/scheduled-run.ts'))) modules.add('events/scheduled-run');
+  for (const own of ownSchedules) modules.add(own.handler);
   return [...modules];
 }
 

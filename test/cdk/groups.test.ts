@@ -44,3 +44,17 @@ describe('the purge state machine', () => {
     }
   });
 });
+
+describe('the schedules the stack owns', () => {
+  const { root } = synth({ scheduledRunHandler: 'events/scheduled-run' });
+
+  it('sweep stale purges hourly through EventBridge Scheduler, invoking the sweep function', () => {
+    root.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'purge-sweep',
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsPurgeSweep'), 'Arn'] }, RoleArn: Match.anyValue() },
+    });
+    root.hasResourceProperties('AWS::Lambda::Function', { Description: 'sluice functions/events/purge-sweep.ts' });
+  });
+});

@@ -1,6 +1,7 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { api, newTenant, packetStream, unique } from '../support/api.ts';
 import { appendNdjson, createStream, usageDefinition, usageRecords } from '../support/runs.ts';
@@ -11,6 +12,7 @@ const { ddb, tableName } = await import('#shared/store/client.ts');
 const { s3, bucketName } = await import('#shared/blobs/client.ts');
 const { sfn } = await import('#shared/workflows/sfn.ts');
 const { purgePass } = await import('#shared/services/purge.ts');
+const { sweepPurges, STALE_PURGE_MS } = await import('#shared/services/purge-sweep.ts');
 
 const tombstoned = async (id: string) => (await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: 'PURGE', SK: id }, ConsistentRead: true }))).Item !== undefined;
 const itemsIn = async (pk: string) =>
@@ -85,5 +87,30 @@ describe('deleting a stream', () => {
     expect((await api('GET', `/v1/group-runs/${started.body.id}`, { key })).status).toBe(404);
     expect((await api('GET', `/v1/streams/${stream.id}`, { key })).status).toBe(200);
     expect((await api('GET', `/v1/streams/${stream.id}/runs`, { key })).body.items).toHaveLength(1);
+  });
+
+});
+
+describe('the purge sweep', () => {
+  it('purges, from its tombstone, a deleted stream whose purge never started', async () => {
+    // As a delete leaves things when Step Functions was down: no stream item, leftovers, a tombstone an hour old.
+    const { solution } = await newTenant();
+    const id = `stm_sweep${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const target = { streamId: id, solutionId: solution.id, cdcSources: [] };
+    await ddb.send(new PutCommand({ TableName: tableName(), Item: { PK: `STM#${id}#PKT`, SK: '000000000001', objectKey: 'x' } }));
+    await s3.send(new PutObjectCommand({ Bucket: bucketName(), Key: `solutions/${solution.id}/streams/${id}/packets/abc`, Body: 'bytes' }));
+    await ddb.send(new PutCommand({ TableName: tableName(), Item: { PK: 'PURGE', SK: id, type: 'purge', solutionId: solution.id, target, deletedAt: new Date(Date.now() - STALE_PURGE_MS - 1000).toISOString() } }));
+
+    expect((await sweepPurges()).restarted).toContain(id);
+    await expect
+      .poll(async () => ({ ...(await leftovers(solution.id, id)).items, tombstone: await tombstoned(id) }), { timeout: 30_000, interval: 250 })
+      .toMatchObject({ [`STM#${id}#PKT`]: 0, tombstone: false });
+    expect((await leftovers(solution.id, id)).objects).toBe(0);
+  });
+
+  it('runs hourly in the local runtime, as the stack schedules it', async () => {
+    const schedule = await new SchedulerClient({}).send(new GetScheduleCommand({ Name: 'purge-sweep', GroupName: process.env.SCHEDULER_GROUP }));
+    expect(schedule.ScheduleExpression).toBe('rate(1 hour)');
+    expect(schedule.Target?.Arn).toMatch(/function:sluice-events-purge-sweep$/);
   });
 });
