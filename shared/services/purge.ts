@@ -87,9 +87,7 @@ function groupSweeps({ groupId }: GroupPurge): Sweep[] {
   const groupRuns = async () => {
     const page = await queryPage({ index: 'GSI1', partition: groupRunsPartition(groupId), limit: 25 });
     let deleted = 0;
-    for (const run of page.items) {
-      for (let found = await deletePartitionItems(String(run.PK), PAGE, { lastFirst: true }); found > 0; found = await deletePartitionItems(String(run.PK), PAGE, { lastFirst: true })) deleted += found;
-    }
+    for (const run of page.items) deleted += await deleteWholePartition(String(run.PK));
     // The index still lists runs already deleted (it is eventually consistent): give it a moment.
     if (page.items.length > 0 && deleted === 0) await new Promise((resolve) => setTimeout(resolve, 200));
     return page.items.length;
@@ -98,4 +96,13 @@ function groupSweeps({ groupId }: GroupPurge): Sweep[] {
     ['items', groupRuns],
     ['items', () => deletePartitionItems(`GRP#${groupId}`, PAGE)],
   ];
+}
+
+/** Deletes a partition page by page, last item first, and answers how many items it held. */
+async function deleteWholePartition(partition: string): Promise<number> {
+  let deleted = 0;
+  for (let found = await deletePartitionItems(partition, PAGE, { lastFirst: true }); found > 0; found = await deletePartitionItems(partition, PAGE, { lastFirst: true })) {
+    deleted += found;
+  }
+  return deleted;
 }
