@@ -4,7 +4,8 @@
  * 1. Bundles every deployed handler module with esbuild using the options CDK
  *    deploys with (infra/constructs/bundling.ts) and records the minified size.
  * 2. Measures each bundle's cold init (importing it in a fresh Node process,
- *    median of N) next to a baseline bundle that only constructs the AWS SDK
+ *    median of N, of 3N when the ratio comes within CLOSE_TO_BUDGET of the
+ *    budget) next to a baseline bundle that only constructs the AWS SDK
  *    clients the handler bundles; fails (exit 1) when a handler's init exceeds
  *    BUDGET x its baseline, naming what the bundle carries beyond the SDK.
  * 3. Starts a local runtime and runs every other test/bench/*.bench.ts module.
@@ -36,6 +37,8 @@ const matches = (name: string) => filters.length === 0 || filters.some((word) =>
 const handlersFiltered = process.argv.includes('--handlers-only') && filters.length > 0;
 /** A handler's init may cost at most this multiple of its bare-SDK baseline. */
 const BUDGET = 1.15;
+/** Ratios within this of the budget get twice as many runs again before they are judged. */
+const CLOSE_TO_BUDGET = 0.04;
 
 export interface BenchRow {
   metric: string;
@@ -185,10 +188,15 @@ async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
     // Interleaved, so a burst of load on the machine hits both sides alike.
     const handlerRuns: { cpuMs: number; wallMs: number }[] = [];
     const baselineRuns: { cpuMs: number; wallMs: number }[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      handlerRuns.push(initOf(bundle));
-      baselineRuns.push(initOf(baseline));
-    }
+    const sample = (runs: number) => {
+      for (let i = 0; i < runs; i++) {
+        handlerRuns.push(initOf(bundle));
+        baselineRuns.push(initOf(baseline));
+      }
+      return median(handlerRuns.map((r) => r.cpuMs)) / median(baselineRuns.map((r) => r.cpuMs));
+    };
+    // A ratio this close to the budget is within the run-to-run noise: more samples decide it.
+    if (Math.abs(sample(RUNS) - BUDGET) < CLOSE_TO_BUDGET) sample(2 * RUNS);
     const init = median(handlerRuns.map((r) => r.cpuMs));
     const base = median(baselineRuns.map((r) => r.cpuMs));
     const wall = median(handlerRuns.map((r) => r.wallMs));
@@ -201,7 +209,7 @@ async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
 
 function markdown(figures: HandlerFigures[]): string {
   const lines = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.versions.node}: bundles are split ESM directories as deployed (bundle KB = all chunks, read at init = the entry and its static chunks); init = CPU ms of importing the bundle in a fresh process, median of ${RUNS}, handler and baseline runs interleaved; baseline = a bundle that only constructs the same SDK clients; budget: init <= ${BUDGET} x baseline.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.versions.node}: bundles are split ESM directories as deployed (bundle KB = all chunks, read at init = the entry and its static chunks); init = CPU ms of importing the bundle in a fresh process, median of ${RUNS} (of ${3 * RUNS} when the ratio came within ${CLOSE_TO_BUDGET} of the budget), handler and baseline runs interleaved; baseline = a bundle that only constructs the same SDK clients; budget: init <= ${BUDGET} x baseline.`,
     '',
     '| handler | bundle KB | read at init KB | init ms | baseline ms | ratio | wall ms | SDK clients in baseline | largest non-SDK parts read at init (KB) |',
     '|---|---:|---:|---:|---:|---:|---:|---|---|',
