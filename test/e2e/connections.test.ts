@@ -1,15 +1,10 @@
 import { describe, expect, inject, it } from 'vitest';
-import { api, newTenant, unique, type ApiResponse } from '../support/api.ts';
+import { newTenant, recordingApi, unique } from '../support/api.ts';
 
 const dbs = () => inject('databases');
 
-/** Every response body of this file, to prove no password ever comes back. */
-const seen: ApiResponse[] = [];
-async function call(method: string, path: string, options: Parameters<typeof api>[2] = {}) {
-  const res = await api(method, path, options);
-  seen.push(res);
-  return res;
-}
+/** Every response of this file, to prove no password ever comes back. */
+const { call, seen } = recordingApi();
 
 const pgBody = (overrides: Record<string, unknown> = {}) => {
   const p = dbs().postgresql;

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { api, newTenant, unique, type ApiResponse } from '../support/api.ts';
-import type { SqlSession } from '#shared/engine/nodes/sql.ts';
-import { createPgItems, ITEM_COLUMNS, sessionOf, tableChecksums, tableName } from '../support/sql-fixtures.ts';
+import { newTenant, recordingApi, unique } from '../support/api.ts';
+import { createPgItems, ITEM_COLUMNS, tableChecksums, tableName, testDatabases } from '../support/sql-fixtures.ts';
 
 const dbs = () => inject('databases');
-const seen: ApiResponse[] = [];
-async function call(method: string, path: string, options: Parameters<typeof api>[2] = {}) {
-  const res = await api(method, path, options);
-  seen.push(res);
-  return res;
-}
+/** Every response of this file, to prove no password ever comes back. */
+const { call, seen } = recordingApi();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const connBody = (which: 'postgresql' | 'mysql', overrides: Record<string, unknown> = {}) => {
@@ -31,21 +26,14 @@ async function waitFor(key: string, streamId: string, done: (stats: any) => bool
 const ended = (s: any) => !['RUNNING', 'PAUSED'].includes(s.source.status);
 
 describe('DBConvert face /api/v1', () => {
-  let pg: SqlSession;
-  let my: SqlSession;
+  const db = testDatabases();
   let tenant: Awaited<ReturnType<typeof newTenant>>;
   let source: string;
   let target: string;
   beforeAll(async () => {
-    pg = await sessionOf(dbs().postgresql);
-    my = await sessionOf(dbs().mysql);
     tenant = await newTenant();
     source = (await call('POST', '/api/v1/connections', { key: tenant.key, body: connBody('postgresql') })).body.id;
     target = (await call('POST', '/api/v1/connections', { key: tenant.key, body: connBody('mysql') })).body.id;
-  });
-  afterAll(async () => {
-    await pg?.close();
-    await my?.close();
   });
 
   it('answers health without a key and errors as {"error": "..."}', async () => {
@@ -157,9 +145,9 @@ describe('DBConvert face /api/v1', () => {
     const { key } = tenant;
     const items = tableName('dbc_items');
     const orders = tableName('dbc_orders');
-    await createPgItems(pg, items, 20_000);
-    await pg.query(`CREATE TABLE ${pg.quote(orders)} (id integer PRIMARY KEY, order_date date, note text)`);
-    await pg.query(`INSERT INTO ${pg.quote(orders)} SELECT i, date '2023-12-01' + i, 'n' || i FROM generate_series(1, 500) AS i`);
+    await createPgItems(db.pg, items, 20_000);
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(orders)} (id integer PRIMARY KEY, order_date date, note text)`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(orders)} SELECT i, date '2023-12-01' + i, 'n' || i FROM generate_series(1, 500) AS i`);
     const config = await call('POST', '/api/v1/stream-configs', {
       key,
       body: {
@@ -181,26 +169,26 @@ describe('DBConvert face /api/v1', () => {
       target: { counter: 20_000 + 470, status: 'FINISHED' },
     });
     expect(stats.nodes.map((n: { id: string; type: string }) => [n.id, n.type])).toEqual([['source', 'source'], ['target', 'target']]);
-    expect(await tableChecksums(my, items, ITEM_COLUMNS)).toEqual(await tableChecksums(pg, items, ITEM_COLUMNS));
-    const [n] = await my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${my.quote(orders)}`);
+    expect(await tableChecksums(db.my, items, ITEM_COLUMNS)).toEqual(await tableChecksums(db.pg, items, ITEM_COLUMNS));
+    const [n] = await db.my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${db.my.quote(orders)}`);
     expect(Number(n.n)).toBe(470);
 
     const streams = await call('GET', '/api/v1/streams', { key });
     expect(streams.body).toEqual(expect.arrayContaining([expect.objectContaining({ id: started.body.id, configID: config.body.id, status: 'FINISHED' })]));
 
     // A second start copies again from the beginning (truncate, then the whole table).
-    await pg.query(`DELETE FROM ${pg.quote(items)} WHERE id > 19000`);
+    await db.pg.query(`DELETE FROM ${db.pg.quote(items)} WHERE id > 19000`);
     const second = await call('POST', `/api/v1/stream-configs/${config.body.id}/start`, { key });
     expect(second.status).toBe(200);
     const secondStats = await waitFor(key, second.body.id, ended);
     expect(secondStats.source).toMatchObject({ counter: 19_000 + 470, status: 'FINISHED' });
-    expect(await tableChecksums(my, items, ITEM_COLUMNS)).toEqual(await tableChecksums(pg, items, ITEM_COLUMNS));
+    expect(await tableChecksums(db.my, items, ITEM_COLUMNS)).toEqual(await tableChecksums(db.pg, items, ITEM_COLUMNS));
   });
 
   it('pauses and resumes mid-run, survives a fault between the target write and the checkpoint, and copies MySQL → PostgreSQL exactly', async () => {
     const { key } = tenant;
     const items = tableName('dbc_back');
-    await createPgItems(pg, items, 6000);
+    await createPgItems(db.pg, items, 6000);
     // Stage the table on MySQL with a direct copy run first.
     const stage = await call('POST', '/api/v1/stream-configs', {
       key, body: { name: unique('stage'), source, target, mode: 'convert', dataBundleSize: 3000, tables: [{ name: items }] },
@@ -219,7 +207,7 @@ describe('DBConvert face /api/v1', () => {
     });
     expect(patched.status).toBe(200);
     // The target table is the same name in PostgreSQL: move the original aside so the run creates it anew.
-    await pg.query(`ALTER TABLE ${pg.quote(items)} RENAME TO ${pg.quote(`${items}_orig`)}`);
+    await db.pg.query(`ALTER TABLE ${db.pg.quote(items)} RENAME TO ${db.pg.quote(`${items}_orig`)}`);
 
     const started = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
     await waitFor(key, started.body.id, (s) => s.source.counter >= 1500);
@@ -239,14 +227,14 @@ describe('DBConvert face /api/v1', () => {
     const final = await waitFor(key, started.body.id, ended);
     expect(final.source).toMatchObject({ counter: 6000, status: 'FINISHED' });
     expect(final.target.counter).toBe(6000);
-    expect(await tableChecksums(pg, items, ITEM_COLUMNS)).toEqual(await tableChecksums(pg, `${items}_orig`, ITEM_COLUMNS));
+    expect(await tableChecksums(db.pg, items, ITEM_COLUMNS)).toEqual(await tableChecksums(db.pg, `${items}_orig`, ITEM_COLUMNS));
     expect((await call('POST', `/api/v1/streams/${started.body.id}/resume`, { key })).status).toBe(409);
   });
 
   it('ends runs with EVENT_LIMIT_REACHED and TIME_LIMIT_REACHED from limits, and fails with the database message for a missing table', async () => {
     const { key } = tenant;
     const items = tableName('dbc_limit');
-    await createPgItems(pg, items, 3000);
+    await createPgItems(db.pg, items, 3000);
     const limited = await call('POST', '/api/v1/stream-configs', {
       key, body: { name: unique('limited'), source, target, mode: 'convert', dataBundleSize: 200, limits: { numberOfEvents: 1000 }, tables: [{ name: items }] },
     });
@@ -280,24 +268,24 @@ describe('DBConvert face /api/v1', () => {
   it('replicates changes with a cdc stream; after a stop, changes made meanwhile arrive on the next start, none twice', async () => {
     const { key } = tenant;
     const table = tableName('dbc_cdc');
-    await pg.query(`CREATE TABLE ${pg.quote(table)} (id integer PRIMARY KEY, name text, n integer)`);
-    await my.query(`CREATE TABLE ${my.quote(table)} (id INT PRIMARY KEY, name TEXT, n INT)`);
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(table)} (id integer PRIMARY KEY, name text, n integer)`);
+    await db.my.query(`CREATE TABLE ${db.my.quote(table)} (id INT PRIMARY KEY, name TEXT, n INT)`);
     const config = await call('POST', '/api/v1/stream-configs', {
       key, body: { name: unique('cdc'), source, target, mode: 'cdc', tables: [{ name: table, operations: ['insert', 'update', 'delete'] }] },
     });
-    const rows = () => my.query(`SELECT id, name, n FROM ${my.quote(table)} ORDER BY id`);
+    const rows = () => db.my.query(`SELECT id, name, n FROM ${db.my.quote(table)} ORDER BY id`);
     const until = (expected: unknown) => expect.poll(rows, { timeout: 60_000, interval: 250 }).toEqual(expected);
     const first = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
     expect(first.status).toBe(200);
     // The slot exists once the first bundle ran.
     const slotDeadline = Date.now() + 30_000;
-    while ((await pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`])).length === 0) {
+    while ((await db.pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`])).length === 0) {
       if (Date.now() > slotDeadline) throw new Error('no replication slot');
       await sleep(200);
     }
-    await pg.query(`INSERT INTO ${pg.quote(table)} VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)`);
-    await pg.query(`UPDATE ${pg.quote(table)} SET n = 10 WHERE id = 1`);
-    await pg.query(`DELETE FROM ${pg.quote(table)} WHERE id = 2`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(table)} VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)`);
+    await db.pg.query(`UPDATE ${db.pg.quote(table)} SET n = 10 WHERE id = 1`);
+    await db.pg.query(`DELETE FROM ${db.pg.quote(table)} WHERE id = 2`);
     await until([{ id: 1, name: 'a', n: 10 }, { id: 3, name: 'c', n: 3 }]);
     const stopped = await call('POST', `/api/v1/streams/${first.body.id}/stop`, { key });
     expect(stopped.status).toBe(200);
@@ -305,8 +293,8 @@ describe('DBConvert face /api/v1', () => {
     const counted = (await call('GET', `/api/v1/streams/${first.body.id}/stats`, { key })).body;
     expect(counted.source.counter).toBe(5);
 
-    await pg.query(`INSERT INTO ${pg.quote(table)} VALUES (4, 'd', 4)`);
-    await pg.query(`UPDATE ${pg.quote(table)} SET name = 'C' WHERE id = 3`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(table)} VALUES (4, 'd', 4)`);
+    await db.pg.query(`UPDATE ${db.pg.quote(table)} SET name = 'C' WHERE id = 3`);
     await sleep(300);
     expect(await rows()).toEqual([{ id: 1, name: 'a', n: 10 }, { id: 3, name: 'c', n: 3 }]);
     const second = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
@@ -318,19 +306,19 @@ describe('DBConvert face /api/v1', () => {
     // Deleting the configuration drops its replication slot, in the purge that follows the delete.
     expect((await call('DELETE', `/api/v1/stream-configs/${config.body.id}`, { key })).status).toBe(204);
     await expect
-      .poll(() => pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`]), { timeout: 30_000, interval: 250 })
+      .poll(() => db.pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`]), { timeout: 30_000, interval: 250 })
       .toEqual([]);
   });
 
   it('replicates MySQL → PostgreSQL with a cdc stream through the binlog; a restart continues without loss or repeats', async () => {
     const { key } = tenant;
     const table = tableName('dbc_bl');
-    await my.query(`CREATE TABLE ${my.quote(table)} (id INT PRIMARY KEY, name VARCHAR(50), n INT)`);
-    await pg.query(`CREATE TABLE ${pg.quote(table)} (id integer PRIMARY KEY, name varchar(50), n integer)`);
+    await db.my.query(`CREATE TABLE ${db.my.quote(table)} (id INT PRIMARY KEY, name VARCHAR(50), n INT)`);
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(table)} (id integer PRIMARY KEY, name varchar(50), n integer)`);
     const config = await call('POST', '/api/v1/stream-configs', {
       key, body: { name: unique('bl'), source: target, target: source, mode: 'cdc', tables: [{ name: table, operations: ['insert', 'update'] }] },
     });
-    const rows = () => pg.query(`SELECT id, name, n FROM ${pg.quote(table)} ORDER BY id`);
+    const rows = () => db.pg.query(`SELECT id, name, n FROM ${db.pg.quote(table)} ORDER BY id`);
     const until = (expected: unknown) => expect.poll(rows, { timeout: 60_000, interval: 250 }).toEqual(expected);
     const first = await call('POST', `/api/v1/streams/${config.body.id}/start`, { key });
     expect(first.status).toBe(200);
@@ -344,12 +332,12 @@ describe('DBConvert face /api/v1', () => {
       await sleep(200);
     }
     dynamo.destroy();
-    await my.query(`INSERT INTO ${my.quote(table)} VALUES (1, 'a', 1), (2, 'b', 2)`);
-    await my.query(`UPDATE ${my.quote(table)} SET n = 20 WHERE id = 2`);
-    await my.query(`DELETE FROM ${my.quote(table)} WHERE id = 1`); // deletes are filtered out by operations
+    await db.my.query(`INSERT INTO ${db.my.quote(table)} VALUES (1, 'a', 1), (2, 'b', 2)`);
+    await db.my.query(`UPDATE ${db.my.quote(table)} SET n = 20 WHERE id = 2`);
+    await db.my.query(`DELETE FROM ${db.my.quote(table)} WHERE id = 1`); // deletes are filtered out by operations
     await until([{ id: 1, name: 'a', n: 1 }, { id: 2, name: 'b', n: 20 }]);
     expect((await call('POST', `/api/v1/streams/${first.body.id}/stop`, { key })).status).toBe(200);
-    await my.query(`INSERT INTO ${my.quote(table)} VALUES (3, 'c', 3)`);
+    await db.my.query(`INSERT INTO ${db.my.quote(table)} VALUES (3, 'c', 3)`);
     const second = await call('POST', `/api/v1/stream-configs/${config.body.id}/start`, { key });
     expect(second.status).toBe(200);
     await until([{ id: 1, name: 'a', n: 1 }, { id: 2, name: 'b', n: 20 }, { id: 3, name: 'c', n: 3 }]);

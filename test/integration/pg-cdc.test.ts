@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createPgCdcSource, parseChange, slotName, type PgCdcOffset } from '#shared/engine/nodes/pg-cdc.ts';
 import { createTableSink } from '#shared/engine/nodes/table-sink.ts';
-import type { SqlSession } from '#shared/engine/nodes/sql.ts';
-import { paramsOf, sessionOf, tableName } from '../support/sql-fixtures.ts';
+import { paramsOf, tableName, testDatabases } from '../support/sql-fixtures.ts';
 
 const dbs = () => inject('databases');
 
 describe('PostgreSQL CDC through logical decoding (test_decoding, peek then advance)', () => {
-  let pg: SqlSession;
-  let my: SqlSession;
-  beforeAll(async () => {
-    pg = await sessionOf(dbs().postgresql);
-    my = await sessionOf(dbs().mysql);
-  });
-  afterAll(async () => {
-    await pg?.close();
-    await my?.close();
-  });
+  const db = testDatabases();
 
   it('parses test_decoding lines with quotes, NULLs and key changes', () => {
     expect(parseChange(`table public.t: INSERT: id[integer]:1 name[text]:'it''s ''x''' n[numeric]:1.50 b[boolean]:true z[text]:null`)).toEqual({
@@ -30,12 +20,12 @@ describe('PostgreSQL CDC through logical decoding (test_decoding, peek then adva
 
   it('replicates inserts, updates and deletes to MySQL; after a stop the changes made meanwhile arrive once; an uncommitted bundle is re-read', async () => {
     const table = tableName('cdc_src');
-    await pg.query(`CREATE TABLE ${pg.quote(table)} (id integer PRIMARY KEY, name text, amount numeric(10,2))`);
-    await my.query(`CREATE TABLE ${my.quote(table)} (id INT PRIMARY KEY, name TEXT, amount DECIMAL(10,2))`);
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(table)} (id integer PRIMARY KEY, name text, amount numeric(10,2))`);
+    await db.my.query(`CREATE TABLE ${db.my.quote(table)} (id INT PRIMARY KEY, name TEXT, amount DECIMAL(10,2))`);
     const slot = slotName(`stm_${table.toUpperCase()}`, 'src');
     const tables = [{ name: table, operations: ['insert' as const, 'update' as const, 'delete' as const] }];
     const sink = createTableSink(paramsOf(dbs().mysql), {});
-    const target = () => my.query(`SELECT id, name, amount FROM ${my.quote(table)} ORDER BY id`);
+    const target = () => db.my.query(`SELECT id, name, amount FROM ${db.my.quote(table)} ORDER BY id`);
 
     let source = createPgCdcSource(paramsOf(dbs().postgresql), { slot, tables });
     let offset: PgCdcOffset | undefined;
@@ -48,17 +38,17 @@ describe('PostgreSQL CDC through logical decoding (test_decoding, peek then adva
     };
     expect((await step()).records).toEqual([]); // creates the slot
 
-    await pg.query(`INSERT INTO ${pg.quote(table)} VALUES (1, 'één', 1.50), (2, 'two', NULL), (3, 'drei', 3)`);
-    await pg.query(`UPDATE ${pg.quote(table)} SET name = 'ONE', amount = 10 WHERE id = 1`);
-    await pg.query(`DELETE FROM ${pg.quote(table)} WHERE id = 3`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(table)} VALUES (1, 'één', 1.50), (2, 'two', NULL), (3, 'drei', 3)`);
+    await db.pg.query(`UPDATE ${db.pg.quote(table)} SET name = 'ONE', amount = 10 WHERE id = 1`);
+    await db.pg.query(`DELETE FROM ${db.pg.quote(table)} WHERE id = 3`);
     const first = await step();
     expect(first.records.map((r) => r.__op)).toEqual(['insert', 'insert', 'insert', 'update', 'delete']);
     expect(await target()).toEqual([{ id: 1, name: 'ONE', amount: '10.00' }, { id: 2, name: 'two', amount: null }]);
 
     // Stop: the source goes away; changes happen meanwhile; a new run continues from the committed offset.
     await source.close!();
-    await pg.query(`INSERT INTO ${pg.quote(table)} VALUES (4, 'vier', 4)`);
-    await pg.query(`UPDATE ${pg.quote(table)} SET amount = 2 WHERE id = 2`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(table)} VALUES (4, 'vier', 4)`);
+    await db.pg.query(`UPDATE ${db.pg.quote(table)} SET amount = 2 WHERE id = 2`);
     source = createPgCdcSource(paramsOf(dbs().postgresql), { slot, tables });
     // A fault between the target write and the checkpoint: written but not committed...
     const uncommitted = await step(false);
@@ -73,7 +63,7 @@ describe('PostgreSQL CDC through logical decoding (test_decoding, peek then adva
     ]);
     // Committed: nothing arrives twice, and the slot has moved up to the offset.
     expect((await step()).records).toEqual([]);
-    const [slotRow] = await pg.query<{ confirmed: string }>('SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = ?', [slot]);
+    const [slotRow] = await db.pg.query<{ confirmed: string }>('SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = ?', [slot]);
     expect(slotRow.confirmed).toBe(offset!.lsn);
 
     await source.dropSlot();

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTableSource, type TableSourceOffset } from '#shared/engine/nodes/table-source.ts';
 import { createTableSink } from '#shared/engine/nodes/table-sink.ts';
-import type { SqlSession } from '#shared/engine/nodes/sql.ts';
 import type { DataRecord, SinkWriter, SourceReader } from '#shared/engine/types.ts';
-import { createPgItems, ITEM_COLUMNS, paramsOf, sessionOf, tableChecksums, tableName } from '../support/sql-fixtures.ts';
+import { createPgItems, ITEM_COLUMNS, paramsOf, tableChecksums, tableName, testDatabases } from '../support/sql-fixtures.ts';
 
 const ROWS = 100_000;
 const dbs = () => inject('databases');
@@ -27,25 +26,18 @@ async function copy(source: SourceReader, sink: SinkWriter, bundleSize: number, 
 }
 
 describe('table-source and table-sink against real PostgreSQL and MariaDB', () => {
-  let pg: SqlSession;
-  let my: SqlSession;
+  const db = testDatabases();
   const items = tableName('items');
   const orders = tableName('orders');
 
   beforeAll(async () => {
-    pg = await sessionOf(dbs().postgresql);
-    my = await sessionOf(dbs().mysql);
-    await createPgItems(pg, items, ROWS);
-    await pg.query(`CREATE TABLE ${pg.quote(orders)} (order_id integer, line smallint, note text, PRIMARY KEY (order_id, line))`);
-    await pg.query(`INSERT INTO ${pg.quote(orders)} SELECT i / 3, i % 3, 'line ' || i FROM generate_series(0, 2999) AS i`);
-  });
-  afterAll(async () => {
-    await pg?.close();
-    await my?.close();
+    await createPgItems(db.pg, items, ROWS);
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(orders)} (order_id integer, line smallint, note text, PRIMARY KEY (order_id, line))`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(orders)} SELECT i / 3, i % 3, 'line ' || i FROM generate_series(0, 2999) AS i`);
   });
 
   it('copies 100,000 rows PostgreSQL → MySQL and back with matching counts and per-column checksums; a replayed bundle changes nothing', async () => {
-    const expected = await tableChecksums(pg, items, ITEM_COLUMNS);
+    const expected = await tableChecksums(db.pg, items, ITEM_COLUMNS);
     expect(expected.count).toBe(ROWS);
 
     // PostgreSQL → MySQL with createStructure, a table and a custom query with a composite key.
@@ -56,11 +48,11 @@ describe('table-source and table-sink against real PostgreSQL and MariaDB', () =
     const first = await copy(source, sink, 5000, 'run_1');
     expect(first.read).toBe(ROWS + 1500);
     expect(first.bundles.length).toBeGreaterThanOrEqual(21);
-    const onMysql = await tableChecksums(my, items, ITEM_COLUMNS);
+    const onMysql = await tableChecksums(db.my, items, ITEM_COLUMNS);
     expect(onMysql).toEqual(expected);
-    const [ordersCount] = await my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${my.quote(orders)} WHERE order_id % 2 = 0`);
+    const [ordersCount] = await db.my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${db.my.quote(orders)} WHERE order_id % 2 = 0`);
     expect(Number(ordersCount.n)).toBe(1500);
-    const columns = await my.query<{ Field: string; Type: string }>(`SHOW COLUMNS FROM ${my.quote(items)}`);
+    const columns = await db.my.query<{ Field: string; Type: string }>(`SHOW COLUMNS FROM ${db.my.quote(items)}`);
     expect(Object.fromEntries(columns.map((c) => [c.Field, c.Type]))).toMatchObject({
       id: 'bigint(20)', amount: 'decimal(12,2)', active: 'tinyint(1)', created: 'datetime(6)', blob: 'longblob', tag: 'varchar(32)',
     });
@@ -68,7 +60,7 @@ describe('table-source and table-sink against real PostgreSQL and MariaDB', () =
     // Replay bundles 1 and 3 of the same run: nothing changes (upserts, no second truncate).
     await sink.write(first.bundles[0], { runId: 'run_1', streamId: 'stm_test', solutionId: 'sol_test', bundle: 1 });
     await sink.write(first.bundles[2], { runId: 'run_1', streamId: 'stm_test', solutionId: 'sol_test', bundle: 3 });
-    expect(await tableChecksums(my, items, ITEM_COLUMNS)).toEqual(expected);
+    expect(await tableChecksums(db.my, items, ITEM_COLUMNS)).toEqual(expected);
     await sink.close!();
     await source.close!();
 
@@ -80,27 +72,27 @@ describe('table-source and table-sink against real PostgreSQL and MariaDB', () =
     });
     const second = await copy(mySource, pgSink, 7000, 'run_2');
     expect(second.read).toBe(ROWS);
-    expect(await tableChecksums(pg, back, ITEM_COLUMNS)).toEqual(expected);
+    expect(await tableChecksums(db.pg, back, ITEM_COLUMNS)).toEqual(expected);
     await pgSink.write(second.bundles[5], { runId: 'run_2', streamId: 'stm_test', solutionId: 'sol_test', bundle: 6 });
-    expect(await tableChecksums(pg, back, ITEM_COLUMNS)).toEqual(expected);
+    expect(await tableChecksums(db.pg, back, ITEM_COLUMNS)).toEqual(expected);
     await pgSink.close!();
     await mySource.close!();
   });
 
   it('truncates the target once per run: a new run starts from an empty table, a retried first bundle does not wipe later ones', async () => {
     const name = tableName('trunc');
-    await pg.query(`CREATE TABLE ${pg.quote(name)} (id integer PRIMARY KEY, v text)`);
-    await pg.query(`INSERT INTO ${pg.quote(name)} SELECT i, 'v' || i FROM generate_series(1, 50) AS i`);
-    await my.query(`CREATE TABLE ${my.quote(name)} (id INT PRIMARY KEY, v TEXT)`);
-    await my.query(`INSERT INTO ${my.quote(name)} VALUES (1000, 'stale')`);
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(name)} (id integer PRIMARY KEY, v text)`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(name)} SELECT i, 'v' || i FROM generate_series(1, 50) AS i`);
+    await db.my.query(`CREATE TABLE ${db.my.quote(name)} (id INT PRIMARY KEY, v TEXT)`);
+    await db.my.query(`INSERT INTO ${db.my.quote(name)} VALUES (1000, 'stale')`);
     const source = createTableSource(paramsOf(dbs().postgresql), { tables: [{ name }] });
     const sink = createTableSink(paramsOf(dbs().mysql), { truncateTarget: true, createStructure: true });
     const run = await copy(source, sink, 20, 'run_t1');
-    expect((await my.query(`SELECT id FROM ${my.quote(name)}`)).length).toBe(50);
+    expect((await db.my.query(`SELECT id FROM ${db.my.quote(name)}`)).length).toBe(50);
     // A fresh sink (a new Lambda) replaying bundle 1 of the same run must not truncate again.
     const again = createTableSink(paramsOf(dbs().mysql), { truncateTarget: true });
     await again.write(run.bundles[0], { runId: 'run_t1', streamId: 's', solutionId: 's', bundle: 1 });
-    expect((await my.query(`SELECT id FROM ${my.quote(name)}`)).length).toBe(50);
+    expect((await db.my.query(`SELECT id FROM ${db.my.quote(name)}`)).length).toBe(50);
     await again.close!();
     await sink.close!();
     await source.close!();
@@ -108,7 +100,7 @@ describe('table-source and table-sink against real PostgreSQL and MariaDB', () =
 
   it('applies CDC-style deletes and keeps the last change of a key in a bundle', async () => {
     const name = tableName('cdc');
-    await my.query(`CREATE TABLE ${my.quote(name)} (id INT PRIMARY KEY, v TEXT)`);
+    await db.my.query(`CREATE TABLE ${db.my.quote(name)} (id INT PRIMARY KEY, v TEXT)`);
     const sink = createTableSink(paramsOf(dbs().mysql), {});
     const key = { runId: 'r', streamId: 's', solutionId: 's', bundle: 1 };
     await sink.write(
@@ -121,7 +113,7 @@ describe('table-source and table-sink against real PostgreSQL and MariaDB', () =
       ],
       key,
     );
-    expect(await my.query(`SELECT id, v FROM ${my.quote(name)} ORDER BY id`)).toEqual([{ id: 1, v: 'a2' }, { id: 3, v: 'c' }]);
+    expect(await db.my.query(`SELECT id, v FROM ${db.my.quote(name)} ORDER BY id`)).toEqual([{ id: 1, v: 'a2' }, { id: 3, v: 'c' }]);
     await sink.close!();
   });
 

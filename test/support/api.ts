@@ -40,6 +40,17 @@ export async function api<T = any>(method: string, path: string, options: CallOp
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
+/** `api` that keeps every response, so a test can check what none of them may contain (passwords). */
+export function recordingApi() {
+  const seen: ApiResponse[] = [];
+  const call = async (method: string, path: string, options: CallOptions = {}) => {
+    const res = await api(method, path, options);
+    seen.push(res);
+    return res;
+  };
+  return { call, seen };
+}
+
 /** A fresh solution with a key holding the given scopes: tests stay independent of each other. */
 export async function newTenant(scopes: string[] = ['streams:read', 'streams:write', 'runs:write', 'data:read', 'data:write']) {
   const solution = await api('POST', '/v1/solutions', { body: { name: `t-${Math.random().toString(36).slice(2, 8)}` } });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { DatabaseParams } from './databases.ts';
 import { openSession, type SqlSession } from '#shared/engine/nodes/sql.ts';
 import type { ConnectionParams } from '#shared/connections/drivers.ts';
@@ -9,6 +10,20 @@ export const paramsOf = (db: DatabaseParams): ConnectionParams => ({
 });
 
 export const sessionOf = (db: DatabaseParams) => openSession(paramsOf(db));
+
+/** Sessions to both test servers, opened before the calling suite's tests and closed after them. */
+export function testDatabases(): { pg: SqlSession; my: SqlSession } {
+  const sessions = {} as { pg: SqlSession; my: SqlSession };
+  beforeAll(async () => {
+    sessions.pg = await sessionOf(inject('databases').postgresql);
+    sessions.my = await sessionOf(inject('databases').mysql);
+  });
+  afterAll(async () => {
+    await sessions.pg?.close();
+    await sessions.my?.close();
+  });
+  return sessions;
+}
 
 /** A throwaway table name. */
 export const tableName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
