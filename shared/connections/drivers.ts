@@ -18,8 +18,6 @@ export interface ConnectionParams {
   options?: Record<string, unknown>;
 }
 
-export { DEFAULT_PORT } from './defaults.ts';
-
 // Return numeric and temporal PostgreSQL values as strings: exact, and symmetric with MySQL's `dateStrings`.
 const pgTypes = {
   getTypeParser: (oid: number, format?: string) => {

@@ -1,12 +1,13 @@
 import * as z from 'zod/mini';
-import { lazySchema } from '../model/validation.ts';
-import { invalid, notFound, conflict } from '../model/errors.ts';
+import { lazySchema, parseWith } from '../model/validation.ts';
+import { invalid, isSluiceError, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
 import { getConnectionRecord } from '../store/connections.ts';
 import type { StreamRecord } from '../store/streams.ts';
-import { getRunRecord, listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
-import { createStream, getStream, listStreams, streamInput } from './streams.ts';
+import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
+import { createStream, getStream, listStreams, streamInput, streamName } from './streams.ts';
+import { runningMs } from './run-stats.ts';
 import { getRun, startRun } from './runs.ts';
 
 /**
@@ -36,7 +37,7 @@ const table = () =>
 
 export const configInput = /* @__PURE__ */ lazySchema(() =>
   z.object({
-  name: z.string().check(z.trim(), z.minLength(1, 'name is required'), z.maxLength(128)),
+  name: streamName(),
   source: z.string().check(z.minLength(1, 'source is required')),
   target: z.string().check(z.minLength(1, 'target is required')),
   mode: z.pipe(z.pipe(z.string(), z.transform((m) => m.trim().toLowerCase())), z.enum(['convert', 'load', 'cdc'], { message: 'mode must be convert, load or cdc' })),
@@ -116,7 +117,7 @@ export async function createConfig(principal: Principal, input: ConfigInput): Pr
   };
   return createStream(
     principal,
-    streamInput().parse({ name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }),
+    parseWith(streamInput(), { name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }, 'the stream configuration'),
     { faces: { dbconvert: face } },
   );
 }
@@ -124,7 +125,10 @@ export async function createConfig(principal: Principal, input: ConfigInput): Pr
 export async function getConfig(principal: Principal, configId: string): Promise<StreamRecord> {
   const streamId = alias(configId, 'config', 'stm');
   if (!streamId) throw notFound(`stream configuration ${configId}`);
-  const stream = await getStream(principal, streamId).catch(() => undefined);
+  const stream = await getStream(principal, streamId).catch((error: unknown) => {
+    if (isSluiceError(error) && error.code === 'not_found') return undefined;
+    throw error;
+  });
   if (!stream?.faces?.dbconvert) throw notFound(`stream configuration ${configId}`);
   return stream;
 }
@@ -145,11 +149,13 @@ export async function cloneConfig(principal: Principal, configId: string): Promi
   const original = await getConfig(principal, configId);
   const face = original.faces!.dbconvert as DbconvertFace;
   for (let n = 1; n <= 50; n++) {
-    const name = `${original.name}_clone${n > 1 ? n : ''}`;
+    const suffix = `_clone${n > 1 ? n : ''}`;
+    // Names are at most 128 characters: a long name is cut to fit its suffix.
+    const name = `${original.name.slice(0, 128 - suffix.length)}${suffix}`;
     try {
       return await createStream(
         principal,
-        streamInput().parse({ name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }),
+        parseWith(streamInput(), { name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }, 'the clone'),
         { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } } },
       );
     } catch (error) {
@@ -195,12 +201,12 @@ export function isoDuration(ms: number): string {
 
 /** The seed's stats `{streamID, source, target}` plus `configID` and `nodes`. */
 export function statsJson(run: RunRecord) {
-  const end = run.endedAt ? Date.parse(run.endedAt) : Date.now();
-  const elapsedMs = end - Date.parse(run.startedAt);
+  // Paused time is not running time, as in the native uptime.
+  const elapsedMs = runningMs(run);
   const status = run.status.toUpperCase();
   const nodeStat = (nodeId: string, side: 'source' | 'target') => {
     const stat = run.stats.find((s) => s.nodeId === nodeId);
-    const counter = side === 'source' ? (stat?.out ?? 0) : (stat?.out ?? 0);
+    const counter = stat?.out ?? 0;
     const size = side === 'source' ? (stat?.bytesIn ?? 0) : (stat?.bytesOut ?? 0);
     return {
       counter,
@@ -255,4 +261,3 @@ export async function listStartedStreams(principal: Principal): Promise<RunRecor
   return runs.sort((a, b) => (a.id < b.id ? 1 : -1));
 }
 
-export { getRunRecord };

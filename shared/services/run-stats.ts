@@ -21,6 +21,13 @@ export interface RunStats {
   endedAt: string | null;
 }
 
+/** Time from start to end (or now), less the time spent paused: earlier pauses and the current one. */
+export function runningMs(run: Pick<RunRecord, 'startedAt' | 'endedAt' | 'pausedAt' | 'pausedMs'>, now = Date.now()): number {
+  const end = run.endedAt ? Date.parse(run.endedAt) : now;
+  const pausedMs = (run.pausedMs ?? 0) + (run.pausedAt ? Math.max(0, end - Date.parse(run.pausedAt)) : 0);
+  return Math.max(0, end - Date.parse(run.startedAt) - pausedMs);
+}
+
 export function runStats(run: RunRecord, now = Date.now()): RunStats {
   const seen = new Map(run.stats.map((s) => [s.nodeId, s]));
   const nodes = run.definition.nodes.map(
@@ -29,9 +36,7 @@ export function runStats(run: RunRecord, now = Date.now()): RunStats {
   const sources = nodes.filter((n) => isSource(n.type));
   const sinks = nodes.filter((n) => isSink(n.type));
   const sum = (list: NodeStats[], field: keyof Omit<NodeStats, 'nodeId' | 'type'>) => list.reduce((total, n) => total + n[field], 0);
-  const end = run.endedAt ? Date.parse(run.endedAt) : now;
-  const pausedMs = (run.pausedMs ?? 0) + (run.pausedAt ? Math.max(0, end - Date.parse(run.pausedAt)) : 0);
-  const uptimeSeconds = Math.max(0, Math.round((end - Date.parse(run.startedAt) - pausedMs) / 1000));
+  const uptimeSeconds = Math.round(runningMs(run, now) / 1000);
   const totals = { in: sum(sources, 'in'), out: sum(sinks, 'out'), failed: sum(nodes, 'failed'), bytesIn: sum(sources, 'bytesIn'), bytesOut: sum(sinks, 'bytesOut') };
   return {
     runId: run.id,

@@ -137,6 +137,16 @@ describe('DBConvert face /api/v1', () => {
     expect(badMode.status).toBe(400);
     expect(badMode.body.error).toMatch(/mode must be convert, load or cdc/);
     expect((await call('POST', '/api/v1/stream-configs', { key, body: { ...cdc, name: unique('x'), tables: [] } })).status).toBe(400);
+    // Config names are stream names: a 400 naming the rule, not a 500 from a later check.
+    const slashName = await call('POST', '/api/v1/stream-configs', { key, body: { ...cdc, name: 'cdc/orders' } });
+    expect(slashName.status).toBe(400);
+    expect(slashName.body.error).toMatch(/name cannot contain/);
+    // A clone of a name of the longest length is cut to keep its suffix within 128 characters.
+    const longest = await call('POST', '/api/v1/stream-configs', { key, body: { ...cdc, name: unique('long').padEnd(128, 'x') } });
+    expect(longest.status, longest.text).toBe(201);
+    const longClone = await call('PUT', `/api/v1/stream-configs/${longest.body.id}/clone`, { key });
+    expect(longClone.status, longClone.text).toBe(200);
+    expect(longClone.body.name).toBe(`${longest.body.name.slice(0, 122)}_clone`);
     expect((await call('POST', '/api/v1/streams/config_01ARZ3NDEKTSV4RRFFQ69G5FAV/start', { key })).status).toBe(404);
     expect((await call('GET', '/api/v1/streams/stream_01ARZ3NDEKTSV4RRFFQ69G5FAV/stats', { key })).status).toBe(404);
   });
