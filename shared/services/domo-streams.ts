@@ -67,7 +67,7 @@ export interface DomoFace {
   configuration?: Record<string, unknown>;
   schedule?: DomoSchedule | null;
   dataProvider?: Record<string, unknown>;
-  schemaDefinition?: z.output<typeof domoSchemaDefinition> | null;
+  schemaDefinition?: z.output<ReturnType<typeof domoSchemaDefinition>> | null;
   updateMethod?: string;
   keyColumnNames?: string[];
   createdAt: string;

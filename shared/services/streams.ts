@@ -123,8 +123,8 @@ export async function updateStream(
   throw conflict(`stream ${id} is being changed by others; try again`);
 }
 
-/** A delete transaction holds the stream, its name claim and one ConditionCheck per group (DynamoDB: 100 items). */
-const MAX_GROUP_CHECKS = 98;
+/** A delete transaction holds the stream, its name claim, its purge tombstone and one ConditionCheck per group (DynamoDB: 100 items). */
+const MAX_GROUP_CHECKS = 97;
 
 export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   const stream = await getStream(principal, id);
