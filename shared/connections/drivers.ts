@@ -56,7 +56,7 @@ export async function openPostgres(params: ConnectionParams, timeoutMs = 10_000)
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new Error(scrub(describe(error), params.password));
+    throw scrubbedError(error, params.password);
   }
   return client;
 }
@@ -90,7 +90,7 @@ export async function openMysql(params: ConnectionParams, timeoutMs = 10_000): P
     connection.on('error', () => undefined);
     return connection;
   } catch (error) {
-    throw new Error(scrub(describe(error), params.password));
+    throw scrubbedError(error, params.password);
   }
 }
 
@@ -100,6 +100,11 @@ export function describe(error: unknown): string {
   // Node's AggregateError (connect to every address failed) has an empty message.
   const message = e?.message || e?.errors?.map((x) => x.message).join('; ') || String(error);
   return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}
+
+/** The driver's error without the password, keeping its `code` (ECONNREFUSED, ...) so transient failures are still retried. */
+function scrubbedError(error: unknown, password: string | undefined): Error {
+  return Object.assign(new Error(scrub(describe(error), password)), { code: (error as { code?: unknown }).code });
 }
 
 export type PingResult = { ok: true; latencyMs: number } | { ok: false; error: string };

@@ -2,6 +2,7 @@ import { s3, bucketName } from '../../blobs/client.ts';
 import { connectionParamsById } from '../../services/connections.ts';
 import { getRunRecord } from '../../store/runs.ts';
 import { RunConfigurationError } from '../errors.ts';
+import { isSluiceError } from '../../model/errors.ts';
 import { registerSink, registerSource } from '../registry.ts';
 import type { NodeContext } from '../types.ts';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -23,7 +24,9 @@ const params = async (context: NodeContext, connectionId: unknown) => {
   try {
     return await connectionParamsById(context.stream.solutionId, String(connectionId));
   } catch (error) {
-    throw new RunConfigurationError(`node ${context.node.id}: ${(error as Error).message}`);
+    // A missing connection fails the run; a throttled or unavailable store is retried like any transient error.
+    if (isSluiceError(error)) throw new RunConfigurationError(`node ${context.node.id}: ${error.message}`);
+    throw error;
   }
 };
 
