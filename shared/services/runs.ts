@@ -228,19 +228,19 @@ export async function stopStream(principal: Principal, streamId: string): Promis
  * Ends a run (RecordEnd, RecordFailure, or a caller finding its execution
  * gone): one conditional write from running/paused, freeing the stream's
  * active-run slot in the same transaction, then answering a waiting group.
- * Idempotent: a run already ended stays as it is.
+ * Idempotent: a run already ended stays as it is, and its group is answered again.
  */
 export async function endRun(run: Pick<RunRecord, 'id' | 'streamId'>, status: EndStatus, error?: RunError): Promise<boolean> {
   const set: Record<string, unknown> = { status, endedAt: new Date().toISOString() };
   if (error) set.error = error;
   const transition = status === 'failed' ? 'fail' : 'end';
   const moved = await transitionRun(run, transition, { set, remove: ['taskToken'], streamActiveRun: null });
-  if (moved) {
-    const ended = await getRunRecord(run.id);
-    if (ended?.callbackToken) {
-      if (status === 'failed') await sendTaskFailure(ended.callbackToken, error?.code ?? 'RunFailed', error?.message ?? 'the run failed');
-      else await sendTaskSuccess(ended.callbackToken, { runId: run.id, status });
-    }
+  // Answered whoever ended it: a retried RecordEnd whose first attempt died after the write must still wake the group.
+  // A token already answered is refused harmlessly.
+  const ended = await getRunRecord(run.id);
+  if (ended?.callbackToken && isTerminal(ended.status)) {
+    if (ended.status === 'failed') await sendTaskFailure(ended.callbackToken, ended.error?.code ?? 'RunFailed', ended.error?.message ?? 'the run failed');
+    else await sendTaskSuccess(ended.callbackToken, { runId: run.id, status: ended.status });
   }
   return moved;
 }

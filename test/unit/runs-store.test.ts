@@ -1,7 +1,9 @@
-import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runStats } from '#shared/services/run-stats.ts';
+import { endRun } from '#shared/services/runs.ts';
 import { insertRun, transitionRun, type RunRecord } from '#shared/store/runs.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -77,5 +79,24 @@ describe('run uptime', () => {
     expect(runStats(parked, at('2026-01-01T00:01:40.000Z')).uptimeSeconds).toBe(20);
     // Stopped while parked: the pause lasted until the end.
     expect(runStats({ ...parked, status: 'stopped', endedAt: '2026-01-01T00:01:30.000Z' }, at('2026-01-01T02:00:00.000Z')).uptimeSeconds).toBe(20);
+  });
+});
+
+describe('ending a run', () => {
+  const sfnMock = mockClient(SFNClient);
+  beforeEach(() => {
+    ddbMock.reset();
+    sfnMock.reset();
+    process.env.TABLE_NAME = 'sluice-test';
+  });
+
+  it('answers the waiting group even when a first attempt already ended the run (a retried RecordEnd)', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    ddbMock.on(GetCommand).resolves({ Item: { id: run.id, streamId: run.streamId, status: 'finished', callbackToken: 'group-token', stats: [] } });
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    expect(await endRun(run, 'finished')).toBe(false);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: 'group-token', output: JSON.stringify({ runId: run.id, status: 'finished' }) },
+    ]);
   });
 });
