@@ -45,7 +45,7 @@ async function skipRefusals(context: Record<string, string>, start: () => Promis
   } catch (error) {
     // Busy (a run still active), or nothing runnable: this fire is skipped; redelivering it would not help.
     if (isSluiceError(error) && ['conflict', 'invalid_request', 'not_found'].includes(error.code)) {
-      logger.info('scheduled fire skipped', { ...context, reason: error.message });
+      await logger.info('scheduled fire skipped', { ...context, reason: error.message });
       return { skipped: error.message };
     }
     throw error;

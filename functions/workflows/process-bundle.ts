@@ -34,7 +34,7 @@ export async function handler(event: ProcessBundleState, context?: Context): Pro
     result = await processRun(event.runId, { deadline, executionArn: event.executionArn });
   } catch (error) {
     const classified = classify(error);
-    logger.warn('ProcessBundle failed', { runId: event.runId, error: (classified as Error).name, detail: (classified as Error).message });
+    await logger.warn('ProcessBundle failed', { runId: event.runId, error: (classified as Error).name, detail: (classified as Error).message });
     throw classified;
   }
   const iteration = (event.iteration ?? 0) + 1;

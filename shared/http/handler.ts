@@ -104,14 +104,14 @@ function toResult(reply: Reply, requestId: string): APIGatewayProxyStructuredRes
   };
 }
 
-function errorResult(error: unknown, face: Face, requestId: string): APIGatewayProxyStructuredResultV2 {
+async function errorResult(error: unknown, face: Face, requestId: string): Promise<APIGatewayProxyStructuredResultV2> {
   let known: SluiceError;
   if (error instanceof SluiceError) {
     known = error;
-    if (known.status >= 500) logger.error('request failed', { code: known.code, message: known.message, requestId });
+    if (known.status >= 500) await logger.error('request failed', { code: known.code, message: known.message, requestId });
   } else {
     // Never leak internals: log the stack, answer a generic 500.
-    logger.error('unexpected error', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+    await logger.error('unexpected error', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
     known = new SluiceError('internal', 'An internal error occurred; quote the requestId when reporting it');
   }
   return toResult({ status: known.status, body: errorBody(face, known, requestId) }, requestId);
@@ -173,7 +173,7 @@ export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options
           : await fn(request);
       return toResult(reply, requestId);
     } catch (error) {
-      return errorResult(error, face, requestId);
+      return await errorResult(error, face, requestId);
     }
   };
 }

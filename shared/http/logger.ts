@@ -5,15 +5,18 @@ const load = () =>
   (powertools ??= import('@aws-lambda-powertools/logger').then(({ Logger }) => new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sluice' })));
 
 type Extra = Record<string, unknown> | Error;
+type Level = 'error' | 'warn' | 'info';
+
+const log = (level: Level) => async (message: string, extra?: Extra): Promise<void> => {
+  const l = await load();
+  if (extra) l[level](message, extra as never);
+  else l[level](message);
+};
 
 /**
  * Structured JSON logging through Powertools, loaded on the first log line:
  * most requests never log, so no handler pays for the logger at cold start.
- * The line is written within the same invocation (the import is bundled, so
- * it resolves in a microtask).
+ * The logger is a chunk of its own, read from disk on first use, so callers
+ * await the line: Lambda may freeze the process once the handler returns.
  */
-export const logger = {
-  error: (message: string, extra?: Extra) => void load().then((l) => (extra ? l.error(message, extra as never) : l.error(message))),
-  warn: (message: string, extra?: Extra) => void load().then((l) => (extra ? l.warn(message, extra as never) : l.warn(message))),
-  info: (message: string, extra?: Extra) => void load().then((l) => (extra ? l.info(message, extra as never) : l.info(message))),
-};
+export const logger = { error: log('error'), warn: log('warn'), info: log('info') };

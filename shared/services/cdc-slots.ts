@@ -24,7 +24,7 @@ export async function dropCdcSlots(solutionId: string, streamId: string, sources
         await source.close?.();
       }
     } catch (error) {
-      logger.warn('could not drop the replication slot of a deleted stream', { streamId, slot, reason: (error as Error).message });
+      await logger.warn('could not drop the replication slot of a deleted stream', { streamId, slot, reason: (error as Error).message });
     }
   }
 }

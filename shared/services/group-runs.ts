@@ -111,7 +111,7 @@ async function launch(run: GroupRunRecord): Promise<GroupRunRecord> {
     const executionArn = await startGroupExecution({ groupRunId: run.id, attempt: run.attempt });
     await setGroupRunFields(run.id, { executionArn });
   } catch (error) {
-    logger.error('could not start the group execution', error as Error);
+    await logger.error('could not start the group execution', error as Error);
     await transitionGroupRun(run, 'fail', {
       attempt: run.attempt,
       set: { endedAt: new Date().toISOString(), error: { code: 'start_failed', message: `the group run could not start: ${(error as Error).message}` } },

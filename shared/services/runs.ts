@@ -127,7 +127,7 @@ export async function startRunOf(stream: StreamRecord, options: StartOptions = {
   try {
     run.executionArn = await startRunExecution({ runId: run.id, iteration: 0, generation: 0, executionId: run.executionId, idleStreak: 0 });
   } catch (error) {
-    logger.error('could not start the run execution', error as Error);
+    await logger.error('could not start the run execution', error as Error);
     await endRun(run, 'failed', { code: 'start_failed', message: `the run could not start: ${(error as Error).message}` });
     throw unavailable('the run could not be started; try again');
   }

@@ -25,7 +25,7 @@ export async function startPurge(target: PurgeTarget, suffix?: string): Promise<
     await sfn.send(new StartExecutionCommand({ stateMachineArn: purgeStateMachineArn(), name: purgeExecutionName(target, suffix), input: JSON.stringify(target) }));
   } catch (error) {
     if ((error as { name?: string }).name === 'ExecutionAlreadyExists') return;
-    logger.error('the purge of a deleted stream or group did not start', { id: purgeTargetId(target), solutionId: target.solutionId, error: String(error) });
+    await logger.error('the purge of a deleted stream or group did not start', { id: purgeTargetId(target), solutionId: target.solutionId, error: String(error) });
   }
 }
 

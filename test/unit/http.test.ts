@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { errorBody } from '#shared/http/faces.ts';
 import { conflict, invalid } from '#shared/model/errors.ts';
 import { mergePatch } from '#shared/model/merge-patch.ts';
@@ -52,5 +52,21 @@ describe('API key headers', () => {
     expect(keyIdOf('my-admin-key')).toBe(keyIdOf('my-admin-key'));
     expect(keyIdOf('my-admin-key')).toMatch(/^key_[0-9A-Z]{26}$/);
     expect(keyIdOf('my-admin-key')).not.toBe(keyIdOf('other-key'));
+  });
+});
+
+describe('the logger', () => {
+  it('has written the line when the call resolves (the logger chunk loads on first use; Lambda may freeze after the reply)', async () => {
+    const { logger } = await import('#shared/http/logger.ts');
+    const written: string[] = [];
+    const spies = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')].map((spy) =>
+      spy.mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0),
+    );
+    try {
+      await logger.error('logged before the reply', { requestId: 'r-log' });
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(written.join('')).toContain('logged before the reply');
   });
 });
