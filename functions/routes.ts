@@ -167,7 +167,7 @@ export const routes: Route[] = [
   dbc('GET', '/stream-configs', 'configs-list', ['streams:read']),
   dbc('POST', '/stream-configs', 'configs-create', ['streams:write']),
   dbc('GET', '/stream-configs/{id}', 'configs-get', ['streams:read']),
-  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write'], { needs: ['scheduler', 'secrets', 'sfn'] }),
+  dbc('DELETE', '/stream-configs/{id}', 'configs-delete', ['streams:write'], { needs: ['scheduler', 'sfn'] }),
   dbc('PUT', '/stream-configs/{id}/clone', 'configs-clone', ['streams:write']),
   dbc('POST', '/stream-configs/{id}/start', 'streams-start', ['runs:write'], { needs: ['sfn'] }),
   dbc('GET', '/streams', 'streams-list', ['streams:read']),

@@ -61,13 +61,14 @@ export class Workflows extends Construct {
 
     let schedulerRole: iam.Role | undefined;
     let group: scheduler.CfnScheduleGroup | undefined;
-    if (props.scheduledRunHandler) {
+    const ownSchedules = props.ownSchedules ?? [];
+    if (props.scheduledRunHandler || ownSchedules.length > 0) {
       group = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: props.scheduleGroupName });
       schedulerRole = new iam.Role(this, 'SchedulerRole', {
         assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
         }),
-        description: 'EventBridge Scheduler invoking the sluice scheduled-run function',
+        description: 'EventBridge Scheduler invoking the sluice scheduled-run function and the stack’s own scheduled functions',
       });
       this.environment.SCHEDULER_GROUP = group.ref;
       this.environment.SCHEDULER_ROLE_ARN = schedulerRole.roleArn;
@@ -112,11 +113,13 @@ export class Workflows extends Construct {
       this.stateMachines.push(machine);
     });
 
-    if (props.scheduledRunHandler && schedulerRole && group) {
+    if (props.scheduledRunHandler && schedulerRole) {
       const fn = fnFor(props.scheduledRunHandler, Duration.seconds(60));
       fn.function.grantInvoke(schedulerRole);
       this.environment.SCHEDULER_TARGET_ARN = fn.function.functionArn;
-      for (const own of props.ownSchedules ?? []) {
+    }
+    if (schedulerRole && group) {
+      for (const own of ownSchedules) {
         const target = fnFor(own.handler, Duration.minutes(5));
         target.function.grantInvoke(schedulerRole);
         new scheduler.CfnSchedule(this, idOf(`${own.name}-schedule`), {

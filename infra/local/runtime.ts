@@ -13,6 +13,7 @@ import { startSecretsManager } from './secretsmanager.ts';
 import { localFunctionArn, stateMachineArn, startStepFunctions } from './stepfunctions.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const SCHEDULED_RUN = 'events/scheduled-run';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
@@ -68,6 +69,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       BUCKET_NAME: bucket,
       SCHEDULER_GROUP: 'default',
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/sluice-scheduler',
+      SCHEDULER_TARGET_ARN: localFunctionArn(SCHEDULED_RUN),
       // Continuous runs poll for new input at most this far apart (AWS default 10); short locally so stops and new packets show quickly.
       RUN_MAX_IDLE_SECONDS: process.env.RUN_MAX_IDLE_SECONDS ?? '2',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
@@ -86,12 +88,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       invoke: gateway.invoke,
     });
     stops.push(sfn.stop);
-    // The schedules the API creates target the scheduled-run function; the stack's own ones their handler.
-    const ownTargets = new Map(ownSchedules.map((own) => [localFunctionArn(own.handler), own.handler]));
+    // A fire goes to the function its target names: scheduled-run for the schedules the API creates, a handler for the stack's own.
+    const targets = new Map([SCHEDULED_RUN, ...ownSchedules.map((own) => own.handler)].map((module) => [localFunctionArn(module), module]));
     const scheduler = await startScheduler({
       port: schedulerPort,
       stateFile: resolve(dataDir, 'scheduler.json'),
-      fire: (target, event) => gateway.invoke(ownTargets.get(target.Arn) ?? 'events/scheduled-run', event),
+      fire: (target, event) => {
+        const module = targets.get(target.Arn);
+        if (!module) throw new Error(`no local function ${target.Arn}`);
+        return gateway.invoke(module, event);
+      },
       own: ownSchedules.map((own) => ({ Name: own.name, GroupName: env.SCHEDULER_GROUP, ScheduleExpression: own.expression, Target: { Arn: localFunctionArn(own.handler) } })),
     });
     stops.push(scheduler.stop);

@@ -83,7 +83,7 @@ const fillContext = (input: string, scheduledTime: Date, name: string, attempt: 
 export async function startScheduler(options: {
   port: number;
   stateFile: string;
-  /** Delivers one fire to the schedule's target (the runtime maps it to functions/events/scheduled-run.ts). */
+  /** Delivers one fire to the schedule's target (the runtime maps its ARN to a handler module). */
   fire?: (target: Schedule['Target'], event: unknown) => Promise<unknown>;
   tickMs?: number;
   /** Schedules the stack owns (infra/schedules.ts): put on every start, as CDK deploys them. */
@@ -92,10 +92,12 @@ export async function startScheduler(options: {
   const schedules = new Map<string, Schedule>(
     existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as Schedule[]).map((s) => [`${s.GroupName}/${s.Name}`, s]) : [],
   );
-  for (const own of options.own ?? []) schedules.set(`${own.GroupName}/${own.Name}`, own);
+  // The stack's own schedules are put on every start and never persisted, so one removed from infra/schedules.ts is gone.
+  const own = new Set((options.own ?? []).map((schedule) => `${schedule.GroupName}/${schedule.Name}`));
+  for (const schedule of options.own ?? []) schedules.set(`${schedule.GroupName}/${schedule.Name}`, schedule);
   const persist = () => {
     mkdirSync(dirname(options.stateFile), { recursive: true });
-    writeFileSync(options.stateFile, JSON.stringify([...schedules.values()], null, 2));
+    writeFileSync(options.stateFile, JSON.stringify([...schedules].filter(([id]) => !own.has(id)).map(([, schedule]) => schedule), null, 2));
   };
   // Firing: the next fire per schedule, and fires awaiting (re)delivery.
   const upcoming = new Map<string, Date | undefined>();

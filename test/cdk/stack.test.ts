@@ -1,3 +1,4 @@
+import { ownSchedules } from '#infra/schedules.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -73,9 +74,9 @@ describe('the API', () => {
 describe('functions', () => {
   it('run nodejs24.x on arm64 with the common environment, JSON logs and a log group with retention', () => {
     const functions = resourcesOf(all, 'AWS::Lambda::Function');
-    // Route handlers, the authorizer, and the state machines' task functions.
+    // Route handlers, the authorizer, the state machines' task functions and the stack's own scheduled functions.
     const taskHandlers = new Set(stateMachines.flatMap((m) => Object.values(m.tasks)));
-    expect(functions.length).toBe(handlers.length + 1 + taskHandlers.size);
+    expect(functions.length).toBe(handlers.length + 1 + taskHandlers.size + ownSchedules.length);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
