@@ -192,7 +192,7 @@ const runStatsSchema = z
     status: runStatus,
     nodes: z.array(nodeStatsSchema),
     totals: totalsSchema,
-    uptimeSeconds: z.number(),
+    uptimeSeconds: z.number().meta({ description: 'start to end (or now), less the time spent paused' }),
     avgRate: z.number().meta({ description: 'records in per uptime second' }),
     startedAt: z.string(),
     endedAt: z.string().nullable(),
@@ -325,7 +325,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/streams/{id}': { summary: 'Get a stream (?fields=, ?version=)', response: streamSchema },
   'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match)', body: streamInput(), response: streamSchema },
   'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match)', response: streamSchema },
-  'DELETE /v1/streams/{id}': { summary: 'Delete a stream (409 while running)' },
+  'DELETE /v1/streams/{id}': { summary: 'Delete a stream: 204; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
 
   // --- versions, export/import, deploy (issue 3) ---
   'GET /v1/streams/{id}/versions': {
@@ -415,7 +415,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: z.object({ dataSource: z.record(z.string(), z.unknown()).optional(), account: z.record(z.string(), z.unknown()).optional(), streamConfiguration: z.record(z.string(), z.unknown()).optional(), schemaDefinition: domoSchemaBody.optional() }),
     response: domoStreamSchema,
   },
-  'DELETE /api/data/v1/streams/{id}': { summary: 'Domo: delete a stream (204)' },
+  'DELETE /api/data/v1/streams/{id}': { summary: 'Domo: delete a stream: 204; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
   'POST /api/data/v1/streams/{id}/executions': { summary: 'Domo: create an execution; {"updateMethod":"REPLACE"} overrides the stream\'s method', body: executionBody, response: domoExecutionSchema },
   'GET /api/data/v1/streams/{id}/executions': { summary: 'Domo: list executions, newest first (?limit&offset)', response: z.array(domoExecutionSchema) },
   'GET /api/data/v1/streams/{id}/executions/{executionId}': { summary: 'Domo: get an execution', response: domoExecutionSchema },
