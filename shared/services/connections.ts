@@ -14,7 +14,7 @@ import {
   replaceConnection,
   type ConnectionRecord,
 } from '../store/connections.ts';
-import { deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
+import { connectionSecretName, deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
 import { DEFAULT_PORT } from '../connections/defaults.ts';
 import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
 
@@ -149,8 +149,7 @@ export async function updateConnection(
     if (expectedRevision !== undefined && current.revision !== expectedRevision) {
       throw preconditionFailed(`connection ${id} is at revision ${current.revision}, not ${expectedRevision}`);
     }
-    const secretRef =
-      input.password !== undefined ? await putConnectionSecret(current.solutionId, id, { password: input.password }) : current.secretRef;
+    const secretRef = input.password !== undefined ? connectionSecretName(current.solutionId, id) : current.secretRef;
     const next: ConnectionRecord = {
       ...current,
       ...settingsOf(input),
@@ -159,7 +158,11 @@ export async function updateConnection(
       updatedAt: new Date().toISOString(),
       faces: options.faces ?? current.faces,
     };
-    if (await replaceConnection(next, current.revision)) return next;
+    if (await replaceConnection(next, current.revision)) {
+      // Written once the change is accepted, so a refused or retried write never changes the password.
+      if (input.password !== undefined) await putConnectionSecret(current.solutionId, id, { password: input.password });
+      return next;
+    }
     if (expectedRevision !== undefined) throw preconditionFailed(`connection ${id} changed meanwhile; read it again`);
   }
   throw conflict(`connection ${id} is being changed by others; try again`);

@@ -45,7 +45,8 @@ describe('connections /v1/connections', () => {
     const put = await call('PUT', `/v1/connections/${id}`, { key, body: withoutPassword, headers: { 'if-match': '"1"' } });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ name: 'renamed', revision: 2, hasPassword: true });
-    expect((await call('PUT', `/v1/connections/${id}`, { key, body: withoutPassword, headers: { 'if-match': '"1"' } })).status).toBe(412);
+    // A refused PUT changes nothing, not even the password it carried.
+    expect((await call('PUT', `/v1/connections/${id}`, { key, body: { ...withoutPassword, password: 'not-the-password' }, headers: { 'if-match': '"1"' } })).status).toBe(412);
     const ping = await call('POST', `/v1/connections/${id}/ping`, { key });
     expect(ping.status).toBe(200);
     expect(ping.body.ok).toBe(true);
