@@ -73,29 +73,41 @@ function streamSweeps({ streamId, solutionId }: StreamPurge): Sweep[] {
   const partitions = [`STM#${streamId}`, dataPartition(streamId), packetsPartition(streamId), receiptsPartition(streamId), metadataPartition(streamId), sessionsPartition(streamId)];
   return [
     ...partitions.map((partition) => ['items', () => deletePartitionItems(partition, PAGE)] as const),
-    ['items', () => deletePartitionItems(runsPartition(streamId), PAGE, { index: 'GSI1' })],
+    ['items', listedBy(runsPartition(streamId))],
     ['objects', () => deleteUnderPrefix(streamPrefix(solutionId, streamId))],
   ];
 }
 
 /**
- * A group's runs, each with its pins and start markers (the run item last, as
- * it is what lists the run), then the group's own partition (schedule fire
- * markers). The streams of the group, and their runs, are not the group's.
+ * A group's runs, each with its pins and start markers, then the group's own
+ * partition (schedule fire markers). The streams of the group, and their
+ * runs, are not the group's.
  */
 function groupSweeps({ groupId }: GroupPurge): Sweep[] {
-  const groupRuns = async () => {
-    const page = await queryPage({ index: 'GSI1', partition: groupRunsPartition(groupId), limit: 25 });
-    let deleted = 0;
-    for (const run of page.items) deleted += await deleteWholePartition(String(run.PK));
-    // The index still lists runs already deleted (it is eventually consistent): give it a moment.
-    if (page.items.length > 0 && deleted === 0) await new Promise((resolve) => setTimeout(resolve, 200));
-    return page.items.length;
-  };
   return [
-    ['items', groupRuns],
+    ['items', listedBy(groupRunsPartition(groupId))],
     ['items', () => deletePartitionItems(`GRP#${groupId}`, PAGE)],
   ];
+}
+
+/**
+ * A sweep of the records a GSI1 partition lists (runs, group runs): each with
+ * its whole partition, the listed item last. The index is eventually
+ * consistent and lists for a moment what is already gone: such a page is not
+ * deleted again, it waits for the index instead.
+ */
+function listedBy(partition: string): () => Promise<number> {
+  const gone = new Set<string>();
+  return async () => {
+    const page = await queryPage({ index: 'GSI1', partition, limit: 25 });
+    const fresh = page.items.filter((item) => !gone.has(String(item.PK)));
+    for (const item of fresh) {
+      await deleteWholePartition(String(item.PK));
+      gone.add(String(item.PK));
+    }
+    if (page.items.length > 0 && fresh.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    return page.items.length;
+  };
 }
 
 /** Deletes a partition page by page, last item first, and answers how many items it held. */

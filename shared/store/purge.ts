@@ -37,21 +37,17 @@ export async function removePurgeTombstone(id: string): Promise<void> {
 
 /**
  * Deletes up to `max` items of a partition and answers how many it found:
- * 0 means the partition is empty. With `index`, the partition is one of that
- * index and its items are deleted from the table. `lastFirst` reads the
- * partition in descending sort-key order, so its first item goes last.
- * Deleting is idempotent, so a repeated call (a retried task) only finds what
- * is left.
+ * 0 means the partition is empty. `lastFirst` reads it in descending
+ * sort-key order, so its first item goes last. Deleting is idempotent, so a
+ * repeated call (a retried task) only finds what is left.
  */
-export async function deletePartitionItems(partition: string, max: number, options: { index?: 'GSI1'; lastFirst?: boolean } = {}): Promise<number> {
-  const { index } = options;
+export async function deletePartitionItems(partition: string, max: number, options: { lastFirst?: boolean } = {}): Promise<number> {
   const result = await ddb.send(
     new QueryCommand({
       TableName: tableName(),
-      IndexName: index,
-      KeyConditionExpression: '#partition = :partition',
+      KeyConditionExpression: 'PK = :partition',
       ProjectionExpression: '#pk, #sk',
-      ExpressionAttributeNames: { '#partition': index ? `${index}PK` : 'PK', '#pk': 'PK', '#sk': 'SK' },
+      ExpressionAttributeNames: { '#pk': 'PK', '#sk': 'SK' },
       ExpressionAttributeValues: { ':partition': partition },
       ScanIndexForward: !options.lastFirst,
       Limit: max,

@@ -18,7 +18,7 @@ const tombstoned = async (id: string) => (await ddb.send(new GetCommand({ TableN
 const itemsIn = async (pk: string) =>
   (await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }))).Count ?? 0;
 
-const partitions = (id: string) => [`STM#${id}`, `STM#${id}#DATA`, `STM#${id}#PKT`, `STM#${id}#META`, `STM#${id}#SES`];
+const partitions = (id: string) => [`STM#${id}`, `STM#${id}#DATA`, `STM#${id}#PKT`, `STM#${id}#RCPT`, `STM#${id}#META`, `STM#${id}#SES`];
 
 /** Items per partition of the stream, and its objects in S3. */
 async function leftovers(solutionId: string, id: string) {

@@ -24,14 +24,6 @@ describe('purging a partition', () => {
     expect(batches[1]).toEqual(leftOver['sluice-test']);
   });
 
-  it('reads the partition of an index but deletes the table items it lists', async () => {
-    ddbMock.on(QueryCommand).resolves({ Items: [{ PK: 'RUN#run_1', SK: 'RUN' }], Count: 1 });
-    ddbMock.on(BatchWriteCommand).resolves({});
-    expect(await deletePartitionItems('STM#stm_1#RUNS', 500, { index: 'GSI1' })).toBe(1);
-    expect(ddbMock.commandCalls(QueryCommand)[0].args[0].input).toMatchObject({ IndexName: 'GSI1', ExpressionAttributeNames: { '#partition': 'GSI1PK' } });
-    expect(ddbMock.commandCalls(BatchWriteCommand)[0].args[0].input.RequestItems!['sluice-test']).toEqual([{ DeleteRequest: { Key: { PK: 'RUN#run_1', SK: 'RUN' } } }]);
-  });
-
   it('reads last-first when asked, so the item that lists a partition is deleted after the rest', async () => {
     ddbMock.on(QueryCommand).resolves({ Items: [], Count: 0 });
     await deletePartitionItems('GRUN#grun_1', 500, { lastFirst: true });
