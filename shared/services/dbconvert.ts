@@ -180,13 +180,16 @@ export async function startConfig(principal: Principal, configId: string): Promi
   return startRun(principal, stream.id);
 }
 
-export async function getStartedStream(principal: Principal, streamId: string): Promise<RunRecord> {
+/** `stream_…` → the run's id (404 when it is not one); the run calls check its tenancy. */
+export function startedRunId(streamId: string): string {
   const runId = alias(streamId, 'stream', 'run');
   if (!runId) throw notFound(`stream ${streamId}`);
-  return getRun(principal, runId);
+  return runId;
 }
 
-export const runIdOf = (streamId: string) => alias(streamId, 'stream', 'run');
+export const getStartedStream = (principal: Principal, streamId: string): Promise<RunRecord> => getRun(principal, startedRunId(streamId));
+
+export const nowUnix = () => Math.floor(Date.now() / 1000);
 
 export const unix = (iso: string | null | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : null);
 

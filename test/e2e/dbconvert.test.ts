@@ -149,6 +149,10 @@ describe('DBConvert face /api/v1', () => {
     expect(longClone.body.name).toBe(`${longest.body.name.slice(0, 122)}_clone`);
     expect((await call('POST', '/api/v1/streams/config_01ARZ3NDEKTSV4RRFFQ69G5FAV/start', { key })).status).toBe(404);
     expect((await call('GET', '/api/v1/streams/stream_01ARZ3NDEKTSV4RRFFQ69G5FAV/stats', { key })).status).toBe(404);
+    for (const action of ['pause', 'resume', 'stop']) {
+      expect((await call('POST', `/api/v1/streams/stream_01ARZ3NDEKTSV4RRFFQ69G5FAV/${action}`, { key })).status, action).toBe(404);
+      expect((await call('POST', `/api/v1/streams/not-a-stream/${action}`, { key })).status, action).toBe(404);
+    }
   });
 
   it('converts PostgreSQL → MySQL (a table and a custom query) to FINISHED with matching checksums and counters; 409 while running', async () => {
