@@ -92,7 +92,13 @@ export async function startGroupOf(group: GroupRecord, options: { trigger: 'api'
     updatedAt: now,
     error: null,
   };
-  const outcome = await insertGroupRun(run);
+  const outcome = await insertGroupRun(run, group.revision);
+  if (outcome === 'stale') {
+    // The group changed between the read and the claim: start from what it is now.
+    const fresh = await getGroupRecord(group.id);
+    if (!fresh) throw notFound(`stream group ${group.id}`);
+    return startGroupOf(fresh, options);
+  }
   if (outcome === 'fired') {
     const id = await groupRunOfFire(group.id, options.fireTime!);
     return { duplicate: true, run: id ? await getGroupRunRecord(id) : undefined };

@@ -93,14 +93,14 @@ export function toGroupRunRecord(item: Item): GroupRunRecord {
 
 const FIRE_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
-export type GroupRunInsertOutcome = 'ok' | 'busy' | 'gone' | 'fired';
+export type GroupRunInsertOutcome = 'ok' | 'busy' | 'gone' | 'fired' | 'stale';
 
 /**
  * Creates the group run and claims the group's `activeGroupRun` slot in one
  * transaction (so of two racing starts exactly one wins); with a fire time,
  * the fire marker too (a second delivery of the same fire starts nothing).
  */
-export async function insertGroupRun(run: GroupRunRecord): Promise<GroupRunInsertOutcome> {
+export async function insertGroupRun(run: GroupRunRecord, groupRevision: number): Promise<GroupRunInsertOutcome> {
   const items: Record<string, unknown>[] = [
     { Put: { TableName: tableName(), Item: { ...groupRunKey(run.id), GSI1PK: groupRunsPartition(run.groupId), GSI1SK: run.id, type: 'group-run', ...run }, ConditionExpression: 'attribute_not_exists(PK)' } },
     {
@@ -108,8 +108,9 @@ export async function insertGroupRun(run: GroupRunRecord): Promise<GroupRunInser
         TableName: tableName(),
         Key: groupKey(run.groupId),
         UpdateExpression: 'SET activeGroupRun = :slot, lastGroupRunId = :id',
-        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
-        ExpressionAttributeValues: { ':slot': { id: run.id, status: run.status }, ':null': null, ':id': run.id },
+        // At the revision the run's streams were copied from: a concurrent PUT makes the start read the group again.
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null) AND revision = :revision',
+        ExpressionAttributeValues: { ':slot': { id: run.id, status: run.status }, ':null': null, ':id': run.id, ':revision': groupRevision },
       },
     },
   ];
@@ -129,8 +130,9 @@ export async function insertGroupRun(run: GroupRunRecord): Promise<GroupRunInser
     const reasons = cancellationReasons(error);
     if (reasons?.[2] === 'ConditionalCheckFailed') return 'fired';
     if (reasons?.[1] === 'ConditionalCheckFailed') {
-      const group = await ddb.send(new GetCommand({ TableName: tableName(), Key: groupKey(run.groupId), ConsistentRead: true }));
-      return group.Item ? 'busy' : 'gone';
+      const group = (await ddb.send(new GetCommand({ TableName: tableName(), Key: groupKey(run.groupId), ConsistentRead: true }))).Item;
+      if (!group) return 'gone';
+      return group.activeGroupRun ? 'busy' : 'stale';
     }
     throw error;
   }

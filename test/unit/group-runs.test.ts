@@ -45,14 +45,22 @@ describe('the group-run lifecycle', () => {
     expect(group.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':id': groupRun.id });
   });
 
-  it('reports a busy group when the claim fails, and a repeated fire when its marker exists', async () => {
+  it('reports a busy group or a changed one when the claim fails, and a repeated fire when its marker exists', async () => {
     const record = { ...groupRun, solutionId: 'sol_1', status: 'preparing' } as GroupRunRecord;
     ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
-    ddbMock.on(GetCommand).resolves({ Item: { PK: 'GRP#x' } });
-    expect(await insertGroupRun(record)).toBe('busy');
+    ddbMock.on(GetCommand).resolves({ Item: { PK: 'GRP#x', activeGroupRun: { id: 'grun_other', status: 'running' } } });
+    expect(await insertGroupRun(record, 3)).toBe('busy');
+    // Claimed at the revision its streams were copied from.
+    const claim = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems![1].Update!;
+    expect(claim.ConditionExpression).toContain('revision = :revision');
+    expect(claim.ExpressionAttributeValues).toMatchObject({ ':revision': 3 });
+    ddbMock.reset();
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
+    ddbMock.on(GetCommand).resolves({ Item: { PK: 'GRP#x', activeGroupRun: null, revision: 4 } });
+    expect(await insertGroupRun(record, 3)).toBe('stale');
     ddbMock.reset();
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
-    expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' })).toBe('fired');
+    expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' }, 3)).toBe('fired');
   });
 });
 
