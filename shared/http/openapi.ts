@@ -3,6 +3,8 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 import { routes, routeKey, type Route } from '#functions/routes.ts';
 import { streamInput } from '../services/streams.ts';
 import { groupInput } from '../services/groups.ts';
+import { connectionInput } from '../services/connections.ts';
+import { configInput } from '../services/dbconvert.ts';
 import { PACKET_ROUTE_DOCS } from './openapi-packets.ts';
 
 /**
@@ -266,19 +268,6 @@ interface RouteDoc {
 
 /** Schemas per route; a route without an entry still appears, with its path, auth and a generic answer. */
 // --- connections, DBConvert face (issue 8) ---
-const connectionBody = z
-  .object({
-    name: z.string(),
-    type: z.string().meta({ description: 'postgresql, mysql (MariaDB too) or s3, any casing' }),
-    host: z.string(),
-    port: z.number().int().optional(),
-    database: z.string().meta({ description: 'the bucket for s3' }),
-    username: z.string(),
-    password: z.string().optional().meta({ description: 'write-only' }),
-    ssl: z.union([z.boolean(), z.object({ rejectUnauthorized: z.boolean().optional(), ca: z.string().optional() })]).optional(),
-    options: z.record(z.string(), z.unknown()).optional(),
-  })
-  .meta({ id: 'ConnectionInput' });
 const connectionSchema = z
   .object({
     id: z.string(), name: z.string(), type: z.enum(['postgresql', 'mysql', 's3']), host: z.string(), port: z.number().int(), database: z.string(),
@@ -291,7 +280,8 @@ const dbcConnectionSchema = z
   .meta({ id: 'DbconvertConnection' });
 const dbcPingSchema = z.object({ ping: z.enum(['ok', 'failed']), latencyMs: z.number().optional(), error: z.string().optional() });
 const dbcTable = z.object({ name: z.string(), query: z.string().optional(), operations: z.array(z.enum(['insert', 'update', 'delete'])).optional() });
-const dbcConfigBody = z
+/** The configuration as answered: the request's fields (configInput) with their defaults, plus id and created. */
+const dbcConfigFields = z
   .object({
     name: z.string(), source: z.string(), target: z.string(), mode: z.enum(['convert', 'load', 'cdc']), tables: z.array(dbcTable),
     dataBundleSize: z.number().int().optional(), reportingIntervals: z.object({ source: z.number().int(), target: z.number().int() }).optional(),
@@ -299,7 +289,7 @@ const dbcConfigBody = z
     createStructure: z.boolean().optional(), truncateTarget: z.boolean().optional(),
   })
   .meta({ id: 'DbconvertStreamConfigInput' });
-const dbcConfigSchema = dbcConfigBody.extend({ id: z.string(), created: z.number().int() }).meta({ id: 'DbconvertStreamConfig' });
+const dbcConfigSchema = dbcConfigFields.extend({ id: z.string(), created: z.number().int() }).meta({ id: 'DbconvertStreamConfig' });
 const dbcStartedSchema = z.object({ id: z.string(), configID: z.string(), status: z.string(), started: z.number().int() }).meta({ id: 'DbconvertStream' });
 const dbcSideStats = z.object({
   counter: z.number(), failedCounter: z.number(), prevDataSize: z.number(), sumDataSize: z.number(), reportingInterval: z.number(),
@@ -466,25 +456,25 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/group-runs/{id}': { summary: 'A group run: position, completed streams, current run, checkpoint, error', response: groupRunSchema },
 
   // --- connections, DBConvert face (issue 8) ---
-  'POST /v1/connections': { summary: 'Create a database or S3 connection (the password is write-only, kept in Secrets Manager)', body: connectionBody, response: connectionSchema },
+  'POST /v1/connections': { summary: 'Create a database or S3 connection (the password is write-only, kept in Secrets Manager)', body: connectionInput(), response: connectionSchema },
   'GET /v1/connections': { summary: 'List connections', response: listOf(connectionSchema) },
   'GET /v1/connections/{id}': { summary: 'Get a connection (never its password)', response: connectionSchema },
-  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match)', body: connectionBody, response: connectionSchema },
+  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match)', body: connectionInput(), response: connectionSchema },
   'DELETE /v1/connections/{id}': { summary: 'Delete a connection (409 while a stream definition uses it)' },
   'POST /v1/connections/{id}/ping': {
     summary: 'Really connect: {ok:true, latencyMs}, or 503 {ok:false, error} with the driver reason',
     response: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() }),
   },
   'GET /api/v1/health': { summary: 'DBConvert health, no key: {"ping":"ok"}', response: z.object({ ping: z.literal('ok') }) },
-  'POST /api/v1/connections': { summary: 'DBConvert: create a connection (type in any casing)', body: connectionBody, response: dbcConnectionSchema },
+  'POST /api/v1/connections': { summary: 'DBConvert: create a connection (type in any casing)', body: connectionInput(), response: dbcConnectionSchema },
   'GET /api/v1/connections': { summary: 'DBConvert: every connection (array)', response: z.array(dbcConnectionSchema) },
-  'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: connectionBody, response: dbcPingSchema },
+  'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: connectionInput(), response: dbcPingSchema },
   'GET /api/v1/connections/{id}': { summary: 'DBConvert: get a connection', response: dbcConnectionSchema },
-  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it)', body: connectionBody, response: dbcConnectionSchema },
+  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it)', body: connectionInput(), response: dbcConnectionSchema },
   'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration uses it)' },
   'POST /api/v1/connections/{id}/ping': { summary: 'DBConvert: {"ping":"ok"} or 503 {"ping":"failed", error}', response: dbcPingSchema },
   'GET /api/v1/stream-configs': { summary: 'DBConvert: every stream configuration (array)', response: z.array(dbcConfigSchema) },
-  'POST /api/v1/stream-configs': { summary: 'DBConvert: create a stream configuration (config_<ulid> is the stream stm_<ulid>); 400 for unknown connections or mode', body: dbcConfigBody, response: dbcConfigSchema },
+  'POST /api/v1/stream-configs': { summary: 'DBConvert: create a stream configuration (config_<ulid> is the stream stm_<ulid>); 400 for unknown connections or mode', body: configInput(), response: dbcConfigSchema },
   'GET /api/v1/stream-configs/{id}': { summary: 'DBConvert: get a stream configuration', response: dbcConfigSchema },
   'DELETE /api/v1/stream-configs/{id}': { summary: 'DBConvert: delete a stream configuration (204; 409 while running)' },
   'PUT /api/v1/stream-configs/{id}/clone': { summary: 'DBConvert: copy with a new config_ id, named <name>_clone', response: dbcConfigSchema },
