@@ -3,12 +3,11 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SECRETS_PREFIX } from '#shared/secrets/prefix.ts';
 
 export type AccessMode = 'read' | 'write';
 export type Need = 'sfn' | 'scheduler' | 'secrets';
 
-/** Connection secrets live under this name prefix (shared/secrets/client.ts, SECRETS_PREFIX). */
-export const SECRETS_PREFIX = 'sluice';
 
 /** Prefix of the cached download bundles (DESIGN.md: S3 layout); also the lifecycle rule's. */
 export const BUNDLE_CACHE_KEYS = 'solutions/*/streams/*/bundles/*';

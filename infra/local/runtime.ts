@@ -63,7 +63,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${sfnPort}`,
       AWS_ENDPOINT_URL_SCHEDULER: `http://127.0.0.1:${schedulerPort}`,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${secretsPort}`,
-      SECRETS_PREFIX: 'sluice',
       SLUICE_S3_FORCE_PATH_STYLE: 'true',
       TABLE_NAME: 'sluice',
       BUCKET_NAME: bucket,

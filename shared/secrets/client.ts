@@ -7,6 +7,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SECRETS_PREFIX } from './prefix.ts';
 
 /**
  * Connection secrets in AWS Secrets Manager, one secret per connection named
@@ -18,10 +19,8 @@ import {
 // Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
 export const secretsClient = /* @__PURE__ */ new SecretsManagerClient({});
 
-const prefix = () => process.env.SECRETS_PREFIX ?? 'sluice';
-
 export const connectionSecretName = (solutionId: string, connectionId: string) =>
-  `${prefix()}/${solutionId}/connections/${connectionId}`;
+  `${SECRETS_PREFIX}/${solutionId}/connections/${connectionId}`;
 
 export interface ConnectionSecret {
   password: string;

@@ -158,9 +158,12 @@ export async function updateConnection(
       updatedAt: new Date().toISOString(),
       faces: options.faces ?? current.faces,
     };
+    // The item never points at a missing secret: a first password is written before the item (nothing reads it
+    // until the item does); a replaced one only once the item write is accepted, so a refused write never changes it.
+    const replacesSecret = input.password !== undefined && current.secretRef !== null;
+    if (input.password !== undefined && !replacesSecret) await putConnectionSecret(current.solutionId, id, { password: input.password });
     if (await replaceConnection(next, current.revision)) {
-      // Written once the change is accepted, so a refused or retried write never changes the password.
-      if (input.password !== undefined) await putConnectionSecret(current.solutionId, id, { password: input.password });
+      if (replacesSecret) await putConnectionSecret(current.solutionId, id, { password: input.password! });
       return next;
     }
     if (expectedRevision !== undefined) throw preconditionFailed(`connection ${id} changed meanwhile; read it again`);
