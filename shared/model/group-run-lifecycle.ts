@@ -7,11 +7,6 @@
 export const GROUP_RUN_STATUSES = ['preparing', 'running', 'stopped', 'finished', 'failed'] as const;
 export type GroupRunStatus = (typeof GROUP_RUN_STATUSES)[number];
 
-/** The group is busy (its `activeGroupRun` slot is held) in these. */
-export const ACTIVE_GROUP_RUN_STATUSES: readonly GroupRunStatus[] = ['preparing', 'running'];
-/** A group run in these can be resumed (a new execution from the first stream that did not finish). */
-export const RESUMABLE_GROUP_RUN_STATUSES: readonly GroupRunStatus[] = ['stopped', 'failed'];
-
 export type GroupRunTransition =
   | 'prepared' // Prepare: every remaining stream checked and pinned
   | 'checkpoint' // SaveCheckpoint: a stream finished; position + 1
@@ -42,8 +37,6 @@ export const GROUP_RUN_TRANSITIONS: Record<GroupRunTransition, GroupRunTransitio
 
 export const allowsGroupRun = (transition: GroupRunTransition, run: { status: GroupRunStatus }) =>
   GROUP_RUN_TRANSITIONS[transition].from.includes(run.status);
-
-export const isActiveGroupRun = (status: GroupRunStatus) => ACTIVE_GROUP_RUN_STATUSES.includes(status);
 
 /** `#status IN (:gf0, ...)` with its names and values. */
 export function groupRunCondition(transition: GroupRunTransition): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {

@@ -5,6 +5,7 @@ import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
 import { getConnectionRecord } from '../store/connections.ts';
 import type { StreamRecord } from '../store/streams.ts';
+import { allPages } from '../store/pagination.ts';
 import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
 import { createStream, getStream, listStreams, streamInput, streamName } from './streams.ts';
 import { runningMs } from './run-stats.ts';
@@ -134,14 +135,8 @@ export async function getConfig(principal: Principal, configId: string): Promise
 }
 
 export async function listConfigs(principal: Principal): Promise<StreamRecord[]> {
-  const all: StreamRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listStreams(principal.solutionId, { namespace: DBCONVERT_NAMESPACE }, 500, cursor);
-    all.push(...page.items.filter((s) => s.faces?.dbconvert));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return all;
+  const all = await allPages((cursor) => listStreams(principal.solutionId, { namespace: DBCONVERT_NAMESPACE }, 500, cursor));
+  return all.filter((s) => s.faces?.dbconvert);
 }
 
 /** A copy with a new id and the same settings, named `<name>_clone` (`_clone2`, ... if taken). */
@@ -252,15 +247,7 @@ export function startedJson(run: RunRecord) {
 
 /** Every started stream of the solution's configurations, newest first. */
 export async function listStartedStreams(principal: Principal): Promise<RunRecord[]> {
-  const runs: RunRecord[] = [];
-  for (const config of await listConfigs(principal)) {
-    let cursor: string | undefined;
-    do {
-      const page = await listRunRecords(config.id, 500, cursor);
-      runs.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-  }
-  return runs.sort((a, b) => (a.id < b.id ? 1 : -1));
+  const perConfig = await Promise.all((await listConfigs(principal)).map((config) => allPages((cursor) => listRunRecords(config.id, 500, cursor))));
+  return perConfig.flat().sort((a, b) => (a.id < b.id ? 1 : -1));
 }
 

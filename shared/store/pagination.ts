@@ -27,3 +27,15 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** Every item of a paginated listing, page after page (for bounded collections). */
+export async function allPages<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+}

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
-import { decodeCursor, encodeCursor, type Key, type Page } from './pagination.ts';
+import { allPages, decodeCursor, encodeCursor, type Key, type Page } from './pagination.ts';
 
 export type Item = Record<string, any>;
 
@@ -64,13 +64,6 @@ export async function queryPage(query: PageQuery): Promise<Page<Item>> {
 }
 
 /** Every item of a partition (for small, bounded collections only). */
-export async function queryAll(partition: string, sortBeginsWith?: string, index?: 'GSI1' | 'GSI2'): Promise<Item[]> {
-  const all: Item[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await queryPage({ index, partition, sortBeginsWith, limit: 500, cursor });
-    all.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return all;
+export function queryAll(partition: string, sortBeginsWith?: string, index?: 'GSI1' | 'GSI2'): Promise<Item[]> {
+  return allPages((cursor) => queryPage({ index, partition, sortBeginsWith, limit: 500, cursor }));
 }
