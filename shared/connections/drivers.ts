@@ -125,21 +125,14 @@ export async function ping(params: ConnectionParams, timeoutMs = 5_000): Promise
 
 async function pingOnce(params: ConnectionParams, timeoutMs: number): Promise<void> {
   switch (params.type) {
-    case 'postgresql': {
-      const client = await openPostgres(params, timeoutMs);
-      try {
-        await client.query('SELECT 1');
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-      return;
-    }
+    case 'postgresql':
     case 'mysql': {
-      const connection = await openMysql(params, timeoutMs);
+      const session: { query(sql: string): Promise<unknown>; end(): Promise<void> } =
+        params.type === 'postgresql' ? await openPostgres(params, timeoutMs) : await openMysql(params, timeoutMs);
       try {
-        await connection.query('SELECT 1');
+        await session.query('SELECT 1');
       } finally {
-        await connection.end().catch(() => undefined);
+        await session.end().catch(() => undefined);
       }
       return;
     }
