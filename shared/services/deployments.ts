@@ -6,6 +6,7 @@ import { AUTOSAVE } from '../model/versions.ts';
 import { referenceOwners, type Reference } from '../store/references.ts';
 import { updateStreamFields, type Deployment, type StreamRecord } from '../store/streams.ts';
 import { getTag } from '../store/versions.ts';
+import { slotFree } from '../store/slots.ts';
 import { onDeployed, onUndeployed } from './deployment-hooks.ts';
 import { getStream } from './streams.ts';
 
@@ -91,7 +92,7 @@ export async function undeployStream(principal: Principal, streamId: string): Pr
     const deployment: Deployment = { ...current, phase: 'undeployed', undeployedAt: new Date().toISOString() };
     const guard = sameDeployment(current);
     const written = await updateStreamFields(streamId, { deployment }, {
-      expression: `(${guard.expression}) AND (attribute_not_exists(activeRun) OR activeRun = :null)`,
+      expression: `(${guard.expression}) AND ${slotFree('activeRun')}`,
       values: { ...guard.values, ':null': null },
       names: guard.names,
     });

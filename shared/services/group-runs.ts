@@ -1,4 +1,3 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isSource, validateDefinition, type Definition } from '../model/definition.ts';
 import { conflict, isSluiceError, notFound, unavailable, type ErrorDetail } from '../model/errors.ts';
 import {
@@ -12,8 +11,6 @@ import { isAdmin, type Principal } from '../model/principal.ts';
 import { isTerminal } from '../model/run-lifecycle.ts';
 import { classify } from '../engine/errors.ts';
 import { logger } from '../http/logger.ts';
-import { ddb, tableName } from '../store/client.ts';
-import { isConditionFailure } from '../store/errors.ts';
 import {
   getGroupRunRecord,
   getPin,
@@ -32,7 +29,7 @@ import {
 } from '../store/group-runs.ts';
 import { getGroupRecord, type GroupRecord } from '../store/groups.ts';
 import type { Page } from '../store/pagination.ts';
-import { getRunRecord, runKey, type RunRecord } from '../store/runs.ts';
+import { getRunRecord, replaceCallbackToken, type RunRecord } from '../store/runs.ts';
 import { getStreamRecord } from '../store/streams.ts';
 import { sendTaskFailure, sendTaskSuccess } from '../workflows/sfn.ts';
 import { groupStateMachineArn, startGroupExecution, stopExecution } from '../workflows/group-sfn.ts';
@@ -373,26 +370,6 @@ async function adoptRun(runId: string, taskToken: string): Promise<{ runId: stri
   if (!isTerminal(run.status) && (await replaceCallbackToken(runId, taskToken))) return { runId };
   await answerEnded((await getRunRecord(runId)) ?? run, taskToken);
   return { runId };
-}
-
-/** While the run is active, its end answers the new token; false once it ended (the caller answers). */
-async function replaceCallbackToken(runId: string, taskToken: string): Promise<boolean> {
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: runKey(runId),
-        UpdateExpression: 'SET callbackToken = :token',
-        ConditionExpression: '#status IN (:running, :paused)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':token': taskToken, ':running': 'running', ':paused': 'paused' },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
 }
 
 /** Answers a token the way endRun would have. */

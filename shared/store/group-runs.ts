@@ -4,11 +4,12 @@ import { GROUP_RUN_TRANSITIONS, groupRunCondition, type GroupRunStatus, type Gro
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
-import { cancellationReasons, isConditionFailure } from './errors.ts';
+import { cancellationReasons } from './errors.ts';
 import { groupKey } from './groups.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
+import { slotClaim, slotFree, slotMirror, transitionUpdate, writeTransition, type ConditionPart } from './slots.ts';
 
 /**
  * Group runs (docs/groups.md):
@@ -109,7 +110,7 @@ export async function insertGroupRun(run: GroupRunRecord, groupRevision: number)
         Key: groupKey(run.groupId),
         UpdateExpression: 'SET activeGroupRun = :slot, lastGroupRunId = :id',
         // At the revision the run's streams were copied from: a concurrent PUT makes the start read the group again.
-        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null) AND revision = :revision',
+        ConditionExpression: `attribute_exists(PK) AND ${slotFree('activeGroupRun')} AND revision = :revision`,
         ExpressionAttributeValues: { ':slot': { id: run.id, status: run.status }, ':null': null, ':id': run.id, ':revision': groupRevision },
       },
     },
@@ -168,72 +169,23 @@ export interface GroupRunWrite {
  * mirrors or releases the group's `activeGroupRun` slot. False when the run
  * (or, for a claim, the group's slot) was not in the state it starts from.
  */
-export async function transitionGroupRun(run: Pick<GroupRunRecord, 'id' | 'groupId'>, transition: GroupRunTransition, write: GroupRunWrite = {}): Promise<boolean> {
+export function transitionGroupRun(run: Pick<GroupRunRecord, 'id' | 'groupId'>, transition: GroupRunTransition, write: GroupRunWrite = {}): Promise<boolean> {
   const spec = GROUP_RUN_TRANSITIONS[transition];
-  const condition = groupRunCondition(transition);
-  const names: Record<string, string> = { ...condition.names, ...write.condition?.names };
-  const values: Record<string, unknown> = { ...condition.values, ...write.condition?.values };
-  let expression = `attribute_exists(PK) AND ${condition.expression}`;
-  if (write.attempt !== undefined) {
-    names['#attempt'] = 'attempt';
-    values[':attempt'] = write.attempt;
-    expression += ' AND #attempt = :attempt';
+  const conditions: ConditionPart[] = [groupRunCondition(transition)];
+  if (write.attempt !== undefined) conditions.push({ expression: '#attempt = :attempt', names: { '#attempt': 'attempt' }, values: { ':attempt': write.attempt } });
+  if (write.condition) conditions.push(write.condition);
+  const update = transitionUpdate(groupRunKey(run.id), conditions, { ...write.set, status: spec.to, updatedAt: new Date().toISOString() });
+  const group = groupKey(run.groupId);
+  switch (spec.slot) {
+    case 'claim':
+      return writeTransition(update, { update: slotClaim(group, 'activeGroupRun', { id: run.id, status: spec.to }), claim: true });
+    case 'mirror':
+      return writeTransition(update, { update: slotMirror(group, 'activeGroupRun', run.id, { id: run.id, status: spec.to }), claim: false });
+    case 'release':
+      return writeTransition(update, { update: slotMirror(group, 'activeGroupRun', run.id, null), claim: false });
+    case 'none':
+      return writeTransition(update);
   }
-  if (write.condition) expression += ` AND (${write.condition.expression})`;
-  const set: Record<string, unknown> = { ...write.set, status: spec.to, updatedAt: new Date().toISOString() };
-  const assignments = Object.entries(set).map(([field, value], i) => {
-    names[`#s${i}`] = field;
-    values[`:s${i}`] = value;
-    return `#s${i} = :s${i}`;
-  });
-  const update = {
-    TableName: tableName(),
-    Key: groupRunKey(run.id),
-    UpdateExpression: `SET ${assignments.join(', ')}`,
-    ConditionExpression: expression,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-  const slot = slotUpdate(run, spec.slot, spec.to);
-  try {
-    if (!slot) await ddb.send(new UpdateCommand(update));
-    else await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: slot }] })));
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    const reasons = cancellationReasons(error);
-    if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-    if (reasons?.[1] === 'ConditionalCheckFailed') {
-      if (spec.slot === 'claim') return false; // the group is busy with another run (or gone)
-      // The group item no longer holds this run (the group was deleted): the run moves all the same.
-      await ddb.send(new UpdateCommand(update)).catch((e) => {
-        if (!isConditionFailure(e)) throw e;
-      });
-      return (await getGroupRunRecord(run.id))?.status === spec.to;
-    }
-    throw error;
-  }
-}
-
-function slotUpdate(run: Pick<GroupRunRecord, 'id' | 'groupId'>, change: string, status: GroupRunStatus) {
-  const base = { TableName: tableName(), Key: groupKey(run.groupId) };
-  if (change === 'claim') {
-    return {
-      ...base,
-      UpdateExpression: 'SET activeGroupRun = :slot',
-      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
-      ExpressionAttributeValues: { ':slot': { id: run.id, status }, ':null': null },
-    };
-  }
-  if (change === 'mirror' || change === 'release') {
-    return {
-      ...base,
-      UpdateExpression: 'SET activeGroupRun = :slot',
-      ConditionExpression: 'activeGroupRun.id = :id',
-      ExpressionAttributeValues: { ':slot': change === 'mirror' ? { id: run.id, status } : null, ':id': run.id },
-    };
-  }
-  return undefined;
 }
 
 /** Plain fields (the execution ARN once started). */

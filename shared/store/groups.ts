@@ -6,6 +6,7 @@ import { purgeTombstonePut } from './purge.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
+import { slotFree } from './slots.ts';
 
 export interface GroupRecord {
   id: string;
@@ -93,7 +94,7 @@ export async function replaceGroup(previous: GroupRecord, next: GroupRecord): Pr
                 TableName: tableName(),
                 Key: groupKey(next.id),
                 UpdateExpression: 'SET #name = :name, description = :description, streams = :streams, schedule = :schedule, revision = :next, updatedAt = :updatedAt',
-                ConditionExpression: `revision = :revision${streamsChange ? ' AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)' : ''}`,
+                ConditionExpression: `revision = :revision${streamsChange ? ` AND ${slotFree('activeGroupRun')}` : ''}`,
                 ExpressionAttributeNames: { '#name': 'name' },
                 ExpressionAttributeValues: {
                   ':name': next.name,
@@ -134,7 +135,7 @@ export async function removeGroup(group: GroupRecord): Promise<GroupWriteOutcome
               Delete: {
                 TableName: tableName(),
                 Key: groupKey(group.id),
-                ConditionExpression: 'revision = :revision AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
+                ConditionExpression: `revision = :revision AND ${slotFree('activeGroupRun')}`,
                 ExpressionAttributeValues: { ':revision': group.revision, ':null': null },
               },
             },

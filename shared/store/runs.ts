@@ -6,10 +6,11 @@ import type { TestHooks } from '../engine/test-hooks.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
-import { cancellationReasons, isConditionFailure } from './errors.ts';
+import { cancellationReasons } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
+import { slotClaim, slotFree, slotMirror, transitionUpdate, writeTransition } from './slots.ts';
 import { streamKey } from './streams.ts';
 
 /**
@@ -112,15 +113,7 @@ export async function insertRun(run: RunRecord, extra: Record<string, unknown>[]
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: tableName(), Item: runItem(run), ConditionExpression: 'attribute_not_exists(PK)' } },
-            {
-              Update: {
-                TableName: tableName(),
-                Key: streamKey(run.streamId),
-                UpdateExpression: 'SET activeRun = :active',
-                ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeRun) OR activeRun = :null)',
-                ExpressionAttributeValues: { ':active': { id: run.id, status: run.status }, ':null': null },
-              },
-            },
+            { Update: slotClaim(streamKey(run.streamId), 'activeRun', { id: run.id, status: run.status }) },
             ...(extra as any[]),
           ],
         }),
@@ -129,7 +122,6 @@ export async function insertRun(run: RunRecord, extra: Record<string, unknown>[]
     return { ok: true };
   } catch (error) {
     const reasons = cancellationReasons(error);
-    if (reasons?.[1] === 'ConditionalCheckFailed') return { ok: false, reason: 'busy' };
     if (reasons?.some((r) => r === 'ConditionalCheckFailed')) return { ok: false, reason: 'busy' };
     throw error;
   }
@@ -150,67 +142,21 @@ export interface TransitionWrite {
  * with the stream item when its `activeRun` mirror changes). False when the
  * run was not in a state the transition starts from.
  */
-export async function transitionRun(run: Pick<RunRecord, 'id' | 'streamId'>, transition: RunTransition, write: TransitionWrite = {}): Promise<boolean> {
-  const spec = RUN_TRANSITIONS[transition];
-  const condition = transitionCondition(transition);
-  const names: Record<string, string> = { ...condition.names, ...write.condition?.names };
-  const values: Record<string, unknown> = { ...condition.values, ...write.condition?.values };
+export function transitionRun(run: Pick<RunRecord, 'id' | 'streamId'>, transition: RunTransition, write: TransitionWrite = {}): Promise<boolean> {
+  const { to } = RUN_TRANSITIONS[transition];
   const set: Record<string, unknown> = { ...write.set, updatedAt: new Date().toISOString() };
-  if (spec.to.status) set.status = spec.to.status;
-  if (spec.to.desiredStatus) set.desiredStatus = spec.to.desiredStatus;
-  const assignments = Object.entries(set).map(([field, value], i) => {
-    names[`#s${i}`] = field;
-    values[`:s${i}`] = value;
-    return `#s${i} = :s${i}`;
-  });
-  const removals = (write.remove ?? []).map((field, i) => {
-    names[`#r${i}`] = field;
-    return `#r${i}`;
-  });
-  const update = {
-    TableName: tableName(),
-    Key: runKey(run.id),
-    UpdateExpression: `SET ${assignments.join(', ')}${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
-    ConditionExpression: `attribute_exists(PK) AND ${condition.expression}${write.condition ? ` AND (${write.condition.expression})` : ''}`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-  try {
-    if (write.streamActiveRun === undefined) {
-      await ddb.send(new UpdateCommand(update));
-      return true;
-    }
-    const mirror = write.streamActiveRun;
-    await retryTransactionConflicts(() =>
-      ddb.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Update: update },
-            {
-              // The slot is only touched while it still holds this run.
-              Update: {
-                TableName: tableName(),
-                Key: streamKey(run.streamId),
-                UpdateExpression: 'SET activeRun = :mirror',
-                ConditionExpression: 'activeRun.id = :runId',
-                ExpressionAttributeValues: { ':mirror': mirror, ':runId': run.id },
-              },
-            },
-          ],
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    const reasons = cancellationReasons(error);
-    if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-    if (reasons?.[1] === 'ConditionalCheckFailed') {
-      // The stream lost its slot (deleted, or a stale mirror): the run transition alone still applies.
-      return transitionRun(run, transition, { ...write, streamActiveRun: undefined });
-    }
-    throw error;
-  }
+  if (to.status) set.status = to.status;
+  if (to.desiredStatus) set.desiredStatus = to.desiredStatus;
+  const conditions = [transitionCondition(transition), ...(write.condition ? [write.condition] : [])];
+  const update = transitionUpdate(runKey(run.id), conditions, set, write.remove);
+  if (write.streamActiveRun === undefined) return writeTransition(update);
+  return writeTransition(update, { update: slotMirror(streamKey(run.streamId), 'activeRun', run.id, write.streamActiveRun), claim: false });
+}
+
+/** While the run is active, points its end at a new callback token. False once it ended. */
+export function replaceCallbackToken(runId: string, taskToken: string): Promise<boolean> {
+  const active = { expression: '#status IN (:running, :paused)', names: { '#status': 'status' }, values: { ':running': 'running', ':paused': 'paused' } };
+  return writeTransition(transitionUpdate(runKey(runId), [active], { callbackToken: taskToken }));
 }
 
 /** Sets plain fields of a run (execution ARN after continue-as-new). */
@@ -247,7 +193,7 @@ export async function resetStreamOffsets(streamId: string, offsets: Record<strin
               ConditionCheck: {
                 TableName: tableName(),
                 Key: streamKey(streamId),
-                ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(activeRun) OR activeRun = :null)',
+                ConditionExpression: `attribute_exists(PK) AND ${slotFree('activeRun')}`,
                 ExpressionAttributeValues: { ':null': null },
               },
             },

@@ -9,6 +9,7 @@ import { purgeTombstonePut } from './purge.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
+import { slotFree } from './slots.ts';
 
 export interface Deployment {
   phase: 'deployed' | 'undeployed';
@@ -177,7 +178,7 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
               Delete: {
                 TableName: tableName(),
                 Key: streamKey(stream.id),
-                ConditionExpression: 'revision = :revision AND (attribute_not_exists(activeRun) OR activeRun = :null)',
+                ConditionExpression: `revision = :revision AND ${slotFree('activeRun')}`,
                 ExpressionAttributeValues: { ':revision': stream.revision, ':null': null },
               },
             },
@@ -186,7 +187,7 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
               ConditionCheck: {
                 TableName: tableName(),
                 Key: { PK: `GRP#${groupId}`, SK: 'GROUP' },
-                ConditionExpression: 'attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null',
+                ConditionExpression: `attribute_not_exists(PK) OR ${slotFree('activeGroupRun')}`,
                 ExpressionAttributeValues: { ':null': null },
               },
             })),

@@ -39,10 +39,18 @@ describe('the group-run lifecycle', () => {
     ddbMock.on(TransactWriteCommand).resolves({});
     expect(await transitionGroupRun(groupRun, 'finish', { attempt: 2, set: { endedAt: 'now' } })).toBe(true);
     const [run, group] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
-    expect(run.Update!.ConditionExpression).toBe('attribute_exists(PK) AND #status IN (:gf0) AND #attempt = :attempt');
+    expect(run.Update!.ConditionExpression).toBe('attribute_exists(PK) AND (#status IN (:gf0)) AND (#attempt = :attempt)');
     expect(run.Update!.ExpressionAttributeValues).toMatchObject({ ':attempt': 2, ':gf0': 'running' });
-    expect(group.Update!.ConditionExpression).toBe('activeGroupRun.id = :id');
-    expect(group.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':id': groupRun.id });
+    expect(group.Update!.ConditionExpression).toBe('activeGroupRun.id = :runId');
+    expect(group.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':runId': groupRun.id });
+  });
+
+  it('refuses a resume when the group is busy with another run, without moving the run alone', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    expect(await transitionGroupRun(groupRun, 'resume')).toBe(false);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    const [, group] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(group.Update!.ConditionExpression).toBe('attribute_exists(PK) AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)');
   });
 
   it('reports a busy group or a changed one when the claim fails, and a repeated fire when its marker exists', async () => {
@@ -74,7 +82,7 @@ describe('stream delete', () => {
       { PK: 'GRP#grp_a', SK: 'GROUP' },
       { PK: 'GRP#grp_b', SK: 'GROUP' },
     ]);
-    expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR attribute_not_exists(activeGroupRun) OR activeGroupRun = :null');
+    expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)');
     // The purge tombstone is written in the same transaction, so a deleted stream is always listed until purged.
     expect(items.at(-1)!.Put!.Item).toMatchObject({ PK: 'PURGE', SK: 'stm_1', solutionId: 'sol_1', target: { streamId: 'stm_1', solutionId: 'sol_1', cdcSources: [] } });
   });
@@ -89,7 +97,11 @@ describe('StartStream retried', () => {
     ddbMock.on(UpdateCommand).resolves({});
     expect(await startGroupStream(input)).toEqual({ runId: 'run_1' });
     const update = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(update.ExpressionAttributeValues).toMatchObject({ ':token': 'token-2' });
+    expect(update.Key).toEqual({ PK: 'RUN#run_1', SK: 'RUN' });
+    expect(update.ExpressionAttributeNames).toMatchObject({ '#f0': 'callbackToken' });
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':v0': 'token-2' });
+    // Only while the run is still active: an ended run is answered at once instead.
+    expect(update.ConditionExpression).toBe('attribute_exists(PK) AND (#status IN (:running, :paused))');
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(sfnMock.calls()).toHaveLength(0);
   });

@@ -21,7 +21,7 @@ describe('run transitions', () => {
     ddbMock.on(UpdateCommand).resolves({});
     expect(await transitionRun(run, 'pause')).toBe(true);
     const input = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(input.ConditionExpression).toBe('attribute_exists(PK) AND #status IN (:from0) AND #desired IN (:want0)');
+    expect(input.ConditionExpression).toBe('attribute_exists(PK) AND (#status IN (:from0) AND #desired IN (:want0))');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':from0': 'running', ':want0': 'running' });
     expect(Object.values(input.ExpressionAttributeValues!)).toContain('paused');
   });
@@ -37,7 +37,19 @@ describe('run transitions', () => {
     const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(items).toHaveLength(2);
     expect(items[1].Update!.ConditionExpression).toBe('activeRun.id = :runId');
-    expect(items[1].Update!.ExpressionAttributeValues).toEqual({ ':mirror': { id: run.id, status: 'paused' }, ':runId': run.id });
+    expect(items[1].Update!.ExpressionAttributeValues).toEqual({ ':slot': { id: run.id, status: 'paused' }, ':runId': run.id });
+  });
+
+  it('still moves the run when the stream no longer holds it (deleted, or a stale mirror)', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    ddbMock.on(UpdateCommand).resolves({});
+    expect(await transitionRun(run, 'stop', { streamActiveRun: null })).toBe(true);
+    const alone = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(alone.Key).toEqual({ PK: `RUN#${run.id}`, SK: 'RUN' });
+    expect(alone.ConditionExpression).toBe(ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems![0].Update!.ConditionExpression);
+    // ...but not when the run itself has moved on in the meantime.
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('no'), { name: 'ConditionalCheckFailedException' }));
+    expect(await transitionRun(run, 'stop', { streamActiveRun: null })).toBe(false);
   });
 });
 
