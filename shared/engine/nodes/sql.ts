@@ -74,10 +74,8 @@ function numberPlaceholders(sql: string): string {
 
 function pgSession(client: pg.Client): SqlSession {
   const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
-  const quoteTable = (name: string) => {
-    const { schema, table } = splitName(name);
-    return schema ? `${quote(schema)}.${quote(table)}` : quote(table);
-  };
+  const quoteTable = qualified(quote);
+  const describeIfExists = async (name: string) => ((await session.tableExists(name)) ? pgDescribe(session, name, quoteTable(name)) : undefined);
   const session: SqlSession = {
     dialect: 'postgresql',
     raw: client,
@@ -91,23 +89,17 @@ function pgSession(client: pg.Client): SqlSession {
       return rows[0]?.r != null;
     },
     async describeTable(name) {
-      const rows = await session.query<{ r: string | null }>('SELECT to_regclass(?)::text AS r', [quoteTable(name)]);
-      if (rows[0]?.r == null) throw new Error(`relation "${name}" does not exist`);
-      return pgDescribe(session, name, quoteTable(name));
+      const schema = await describeIfExists(name);
+      if (!schema) throw new Error(`relation "${name}" does not exist`);
+      return schema;
     },
-    async describeQuery(name, sql) {
-      const temp = `sluice_describe_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
-      await session.query(`CREATE TEMP TABLE ${quote(temp)} AS SELECT * FROM (${sql}) AS q LIMIT 0`);
-      try {
-        const schema = await pgDescribe(session, name, quote(temp));
-        const base = (await session.tableExists(name)) ? await session.describeTable(name) : undefined;
-        const names = new Set(schema.columns.map((c) => c.name));
-        schema.primaryKey = base && base.primaryKey.every((k) => names.has(k)) ? base.primaryKey : [];
-        return schema;
-      } finally {
-        await session.query(`DROP TABLE IF EXISTS ${quote(temp)}`);
-      }
-    },
+    describeQuery: (name, sql) =>
+      describeQueryVia(session, name, sql, {
+        temporary: 'TEMP TABLE',
+        drop: 'DROP TABLE IF EXISTS',
+        describe: (temp) => pgDescribe(session, name, temp),
+        describeIfExists,
+      }),
     close: () => client.end(),
   };
   return session;
@@ -135,10 +127,7 @@ async function pgDescribe(session: SqlSession, name: string, quotedRelation: str
 
 function mysqlSession(connection: mysql.Connection): SqlSession {
   const quote = (id: string) => `\`${id.replaceAll('`', '``')}\``;
-  const quoteTable = (name: string) => {
-    const { schema, table } = splitName(name);
-    return schema ? `${quote(schema)}.${quote(table)}` : quote(table);
-  };
+  const quoteTable = qualified(quote);
   const describe = async (name: string, relation: string): Promise<TableSchema> => {
     const rows = await session.query<{ Field: string; Type: string; Null: string; Key: string }>(`SHOW COLUMNS FROM ${relation}`);
     return {
@@ -147,6 +136,19 @@ function mysqlSession(connection: mysql.Connection): SqlSession {
       primaryKey: [],
     };
   };
+  // Fails with MySQL's own message when the table does not exist.
+  const describeTable = async (name: string): Promise<TableSchema> => {
+    const schema = await describe(name, quoteTable(name));
+    const { schema: db, table } = splitName(name);
+    const pk = await session.query<{ COLUMN_NAME: string }>(
+      `SELECT COLUMN_NAME FROM information_schema.key_column_usage
+        WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND constraint_name = 'PRIMARY' ORDER BY ordinal_position`,
+      [db ?? null, table],
+    );
+    schema.primaryKey = pk.map((p) => p.COLUMN_NAME);
+    return schema;
+  };
+  const describeIfExists = async (name: string) => ((await session.tableExists(name)) ? describeTable(name) : undefined);
   const session: SqlSession = {
     dialect: 'mysql',
     raw: connection,
@@ -164,33 +166,46 @@ function mysqlSession(connection: mysql.Connection): SqlSession {
       );
       return rows.length > 0;
     },
-    async describeTable(name) {
-      const schema = await describe(name, quoteTable(name));
-      const { schema: db, table } = splitName(name);
-      const pk = await session.query<{ COLUMN_NAME: string }>(
-        `SELECT COLUMN_NAME FROM information_schema.key_column_usage
-          WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND constraint_name = 'PRIMARY' ORDER BY ordinal_position`,
-        [db ?? null, table],
-      );
-      schema.primaryKey = pk.map((p) => p.COLUMN_NAME);
-      return schema;
-    },
-    async describeQuery(name, sql) {
-      const temp = `sluice_describe_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
-      await session.query(`CREATE TEMPORARY TABLE ${quote(temp)} AS SELECT * FROM (${sql}) AS q LIMIT 0`);
-      try {
-        const schema = await describe(name, quote(temp));
-        const base = (await session.tableExists(name)) ? await session.describeTable(name) : undefined;
-        const names = new Set(schema.columns.map((c) => c.name));
-        schema.primaryKey = base && base.primaryKey.every((k) => names.has(k)) ? base.primaryKey : [];
-        return schema;
-      } finally {
-        await session.query(`DROP TEMPORARY TABLE IF EXISTS ${quote(temp)}`);
-      }
-    },
+    describeTable,
+    describeQuery: (name, sql) =>
+      describeQueryVia(session, name, sql, {
+        temporary: 'TEMPORARY TABLE',
+        drop: 'DROP TEMPORARY TABLE IF EXISTS',
+        describe: (temp) => describe(name, temp),
+        describeIfExists,
+      }),
     close: () => connection.end(),
   };
   return session;
+}
+
+/** A table name as given (`schema.table` or `table`), quoted with the dialect's identifier quote. */
+const qualified = (quote: (id: string) => string) => (name: string) => {
+  const { schema, table } = splitName(name);
+  return schema ? `${quote(schema)}.${quote(table)}` : quote(table);
+};
+
+/**
+ * The columns a query yields, read off an empty temporary table made from it;
+ * its key is the named table's primary key when the query keeps all of it.
+ */
+async function describeQueryVia(
+  session: SqlSession,
+  name: string,
+  sql: string,
+  dialect: { temporary: string; drop: string; describe: (quotedTemp: string) => Promise<TableSchema>; describeIfExists: (name: string) => Promise<TableSchema | undefined> },
+): Promise<TableSchema> {
+  const temp = session.quote(`sluice_describe_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`);
+  await session.query(`CREATE ${dialect.temporary} ${temp} AS SELECT * FROM (${sql}) AS q LIMIT 0`);
+  try {
+    const schema = await dialect.describe(temp);
+    const base = await dialect.describeIfExists(name);
+    const names = new Set(schema.columns.map((c) => c.name));
+    schema.primaryKey = base && base.primaryKey.every((k) => names.has(k)) ? base.primaryKey : [];
+    return schema;
+  } finally {
+    await session.query(`${dialect.drop} ${temp}`);
+  }
 }
 
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
