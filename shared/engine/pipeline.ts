@@ -90,10 +90,14 @@ function topologicalOrder(definition: Definition): Definition['nodes'] {
   return order;
 }
 
-export async function buildPipeline(definition: Definition, base: Omit<NodeContext, 'node'>): Promise<Pipeline> {
+export async function buildPipeline(definition: Definition, base: Omit<NodeContext, 'node' | 'upstream'>): Promise<Pipeline> {
   const nodes: PipelineNode[] = [];
   for (const node of topologicalOrder(definition)) {
-    const context: NodeContext = { ...base, node: { id: node.id, type: node.type, name: node.name, config: node.config } };
+    const upstream = definition.edges
+      .filter((edge) => edge.to === node.id)
+      .map((edge) => definition.nodes.find((n) => n.id === edge.from)!)
+      .map(({ id, type, config }) => ({ id, type, config }));
+    const context: NodeContext = { ...base, node: { id: node.id, type: node.type, name: node.name, config: node.config }, upstream };
     const entry: PipelineNode = {
       id: node.id,
       type: node.type,

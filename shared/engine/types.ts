@@ -53,6 +53,8 @@ export interface NodeStats {
 /** What a node factory knows about where it runs. */
 export interface NodeContext {
   node: { id: string; type: string; name?: string; config: Record<string, unknown> };
+  /** The nodes with an edge into this one, as the definition gives them. */
+  upstream: { id: string; type: string; config: Record<string, unknown> }[];
   stream: { id: string; solutionId: string };
   runId: string;
   mode: 'batch' | 'continuous';

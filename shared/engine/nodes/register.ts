@@ -1,6 +1,5 @@
 import { s3, bucketName } from '../../blobs/client.ts';
 import { connectionParamsById } from '../../services/connections.ts';
-import { getRunRecord } from '../../store/runs.ts';
 import { RunConfigurationError } from '../errors.ts';
 import { isSluiceError } from '../../model/errors.ts';
 import { registerSink, registerSource } from '../registry.ts';
@@ -10,7 +9,7 @@ import { ddb, tableName } from '../../store/client.ts';
 import { isConditionFailure } from '../../store/errors.ts';
 import type { BinlogPosition } from './mysql-cdc.ts';
 import type { TableSinkConfig } from './table-sink.ts';
-import type { TableSourceConfig } from './table-source.ts';
+import type { TableSource, TableSourceConfig } from './table-source.ts';
 
 /**
  * The database and S3 nodes, registered with the engine's registry
@@ -67,22 +66,22 @@ registerSink('table-sink', async (context) => {
   const config = context.node.config as unknown as TableSinkConfig & { connectionId: string };
   const connection = await params(context, config.connectionId);
   const [{ createTableSink }, { createTableSource }] = await Promise.all([import('./table-sink.ts'), import('./table-source.ts')]);
-  // createStructure needs the upstream table-source's schema: found through the run's frozen definition.
+  // createStructure copies the schema of the table-source feeding this sink, opened once and closed with the sink.
+  const upstream = context.upstream.find((node) => node.type === 'table-source');
+  let structure: Promise<TableSource> | undefined;
   const describeSource = async (table: string) => {
-    const run = await getRunRecord(context.runId);
-    const upstream = run?.definition.edges
-      .filter((e) => e.to === context.node.id)
-      .map((e) => run.definition.nodes.find((n) => n.id === e.from))
-      .find((n) => n?.type === 'table-source');
     if (!upstream) throw new Error(`target table ${table} does not exist and no table-source feeds ${context.node.id} to copy its structure from`);
-    const source = createTableSource(await params(context, upstream.config.connectionId), upstream.config as unknown as TableSourceConfig);
-    try {
-      return await source.describe(table);
-    } finally {
-      await source.close?.();
-    }
+    structure ??= params(context, upstream.config.connectionId).then((p) => createTableSource(p, upstream.config as unknown as TableSourceConfig));
+    return (await structure).describe(table);
   };
-  return createTableSink(connection, config, { describeSource });
+  const sink = createTableSink(connection, config, { describeSource });
+  return {
+    ...sink,
+    async close() {
+      await sink.close?.();
+      await structure?.then((source) => source.close?.(), () => undefined);
+    },
+  };
 });
 
 registerSource('s3-source', async (context) => {
