@@ -11,8 +11,14 @@ export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** Where a handler module (`v1/streams-get`) lives. */
 export const entryOf = (handlerModule: string) => resolve(PROJECT_ROOT, 'functions', `${handlerModule}.ts`);
 
-/** Serves docs/openapi.json, which `npm run openapi` writes before a synth. */
-const OPENAPI_HANDLER = 'v1/openapi';
+/**
+ * Texts a handler's bundle carries as string constants (esbuild `define`),
+ * read when it is bundled: per handler module, constant name → text.
+ */
+const INLINED_TEXTS: Record<string, Record<string, () => string>> = {
+  // docs/openapi.json, written by `npm run openapi`, as compact JSON.
+  'v1/openapi': { SLUICE_OPENAPI_JSON: () => JSON.stringify(JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'docs/openapi.json'), 'utf8'))) },
+};
 
 /** The file Lambda loads in a bundle directory: `index.handler` resolves to it. */
 export const ENTRY_FILE = 'index.mjs';
@@ -70,12 +76,12 @@ export function esbuildBuildOptions(outdir: string): BuildOptions {
  * esbuild options for one handler module, exactly as the Lambda is bundled.
  * `SLUICE_ROUTES` becomes the module's own rows of the route table, by route
  * key, as a JSON string (shared/http/handler.ts), so the bundle carries those instead of all of
- * it; the OpenAPI handler gets docs/openapi.json as one string to answer as is.
+ * it; the handler's INLINED_TEXTS are defined alike (the OpenAPI document).
  */
 export function esbuildOptionsFor(handlerModule: string, outdir: string): BuildOptions {
   const ownRoutes = Object.fromEntries(routes.filter((route) => route.handler === handlerModule).map((route) => [routeKey(route), route]));
   const define: Record<string, string> = { SLUICE_ROUTES: JSON.stringify(JSON.stringify(ownRoutes)) };
-  if (handlerModule === OPENAPI_HANDLER) define.SLUICE_OPENAPI_JSON = JSON.stringify(JSON.stringify(JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'docs/openapi.json'), 'utf8'))));
+  for (const [name, text] of Object.entries(INLINED_TEXTS[handlerModule] ?? {})) define[name] = JSON.stringify(text());
   return { ...esbuildBuildOptions(outdir), entryPoints: [entryOf(handlerModule)], define };
 }
 

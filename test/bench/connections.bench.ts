@@ -14,26 +14,10 @@ import { createPgItems } from '../support/sql-fixtures.ts';
 import { createTableSource } from '#shared/engine/nodes/table-source.ts';
 import { createTableSink } from '#shared/engine/nodes/table-sink.ts';
 import { openSession } from '#shared/engine/nodes/sql.ts';
-
-interface BenchContext {
-  url: string;
-  adminKey: string;
-  env: Record<string, string>;
-}
+import { benchClient, type BenchContext } from './client.ts';
 
 const ROWS = Number(process.env.BENCH_CONNECTION_ROWS ?? 200_000);
 const BUNDLE = 5000;
-
-async function call(ctx: BenchContext, key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method,
-    headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json().catch(() => undefined);
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json as any;
-}
 
 export default async function connectionsBench(ctx: BenchContext) {
   const dbs = await startDatabases();
@@ -78,19 +62,23 @@ export default async function connectionsBench(ctx: BenchContext) {
     await sink.close?.();
 
     // 3. A convert run through the API and the engine.
-    const solution = await call(ctx, ctx.adminKey, 'POST', '/v1/solutions', { name: `bench-${Date.now()}` });
-    const key = (await call(ctx, ctx.adminKey, 'POST', '/v1/keys', { name: 'bench', scopes: ['streams:read', 'streams:write', 'runs:write'], solutionId: solution.id })).key;
+    const { call, solutionKey } = benchClient(ctx);
+    const key = await solutionKey(`bench-${Date.now()}`, ['streams:read', 'streams:write', 'runs:write']);
     const conn = async (database: string) =>
-      (await call(ctx, key, 'POST', '/api/v1/connections', { name: database, type: 'postgresql', host: p.host, port: p.port, username: p.username, password: p.password, database })).id;
-    const config = await call(ctx, key, 'POST', '/api/v1/stream-configs', {
-      name: `bench-${Date.now()}`, source: await conn(p.database), target: await conn('sluice_bench'), mode: 'convert',
-      dataBundleSize: BUNDLE, tables: [{ name: 'bench_items' }], createStructure: true, truncateTarget: true,
-    });
+      (await call(key, 'POST', '/api/v1/connections', { body: { name: database, type: 'postgresql', host: p.host, port: p.port, username: p.username, password: p.password, database } })).body.id;
+    const config = (
+      await call(key, 'POST', '/api/v1/stream-configs', {
+        body: {
+          name: `bench-${Date.now()}`, source: await conn(p.database), target: await conn('sluice_bench'), mode: 'convert',
+          dataBundleSize: BUNDLE, tables: [{ name: 'bench_items' }], createStructure: true, truncateTarget: true,
+        },
+      })
+    ).body;
     started = performance.now();
-    const run = await call(ctx, key, 'POST', `/api/v1/streams/${config.id}/start`);
+    const run = (await call(key, 'POST', `/api/v1/streams/${config.id}/start`)).body;
     let stats: any;
     for (;;) {
-      stats = await call(ctx, key, 'GET', `/api/v1/streams/${run.id}/stats`);
+      stats = (await call(key, 'GET', `/api/v1/streams/${run.id}/stats`)).body;
       if (!['RUNNING', 'PAUSED'].includes(stats.source.status)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

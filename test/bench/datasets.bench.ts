@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { benchClient, type BenchContext } from './client.ts';
 
 /**
  * Datasets: a 100 MB upload in 10 parts of 10 MB (presigned PUTs, as parts
@@ -8,12 +9,6 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
  * The local runtime runs handlers in this process, so RSS sampled here
  * includes the commit's (baseline taken just before it).
  */
-interface BenchContext {
-  url: string;
-  adminKey: string;
-  env: Record<string, string>;
-}
-
 const PARTS = Number(process.env.BENCH_DATASET_PARTS ?? 10);
 const PART_BYTES = Number(process.env.BENCH_DATASET_PART_MB ?? 10) * 1024 * 1024;
 
@@ -29,18 +24,6 @@ function partBytes(i: number): Buffer {
   return Buffer.from(rows.join(''));
 }
 
-async function call(ctx: BenchContext, key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method,
-    headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
-
 /** A presigned PUT with node:http, as the SDK's own transport does (no web-stream copying). */
 function putTo(url: string, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,22 +37,22 @@ function putTo(url: string, body: Buffer): Promise<number> {
 }
 
 export default async function datasetsBench(ctx: BenchContext) {
-  const solution = await call(ctx, ctx.adminKey, 'POST', '/v1/solutions', { name: 'bench-datasets' });
-  const key = (await call(ctx, ctx.adminKey, 'POST', '/v1/keys', { name: 'bench', solutionId: solution.body.id, scopes: ['streams:write', 'streams:read', 'data:write', 'data:read'] })).body.key;
-  const stream = (await call(ctx, key, 'POST', '/v1/streams', { name: `bench-${Date.now()}` })).body.id;
+  const { call, solutionKey } = benchClient(ctx);
+  const key = await solutionKey('bench-datasets', ['streams:write', 'streams:read', 'data:write', 'data:read']);
+  const stream = (await call(key, 'POST', '/v1/streams', { body: { name: `bench-${Date.now()}` } })).body.id;
 
   // Through the gateway: open, 10 presigned part uploads, commit. Generating a
   // part's bytes is outside the timed spans, as it is for the raw PutObjects.
   let uploadSeconds = 0;
   let t = performance.now();
-  const execution = (await call(ctx, key, 'POST', `/v1/streams/${stream}/executions`, {})).body.id;
+  const execution = (await call(key, 'POST', `/v1/streams/${stream}/executions`, { body: {} })).body.id;
   uploadSeconds += (performance.now() - t) / 1000;
   let total = 0;
   for (let i = 1; i <= PARTS; i++) {
     const bytes = partBytes(i);
     total += bytes.length;
     t = performance.now();
-    const url = (await call(ctx, key, 'POST', `/v1/streams/${stream}/executions/${execution}/parts/${i}/upload-url`)).body.url;
+    const url = (await call(key, 'POST', `/v1/streams/${stream}/executions/${execution}/parts/${i}/upload-url`)).body.url;
     const status = await putTo(url, bytes);
     if (status !== 200) throw new Error(`part ${i}: ${status}`);
     uploadSeconds += (performance.now() - t) / 1000;
@@ -78,7 +61,7 @@ export default async function datasetsBench(ctx: BenchContext) {
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-  const committed = await call(ctx, key, 'POST', `/v1/streams/${stream}/executions/${execution}/commit`);
+  const committed = await call(key, 'POST', `/v1/streams/${stream}/executions/${execution}/commit`);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   const finished = performance.now();

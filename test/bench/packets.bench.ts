@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchClient, type BenchContext } from './client.ts';
 
 /**
  * Packets benchmark (issue 4), run by `npm run bench` against a local runtime:
@@ -12,30 +13,12 @@ import { fileURLToPath } from 'node:url';
  * 2. time and peak memory to build a 100 MB bundle (100 x 1 MiB packets),
  *    built in a child process so the memory figure is the build's alone.
  */
-interface Ctx {
-  url: string;
-  adminKey: string;
-  env: Record<string, string>;
-}
-
 const execFileAsync = promisify(execFile);
 const APPENDS = Number(process.env.BENCH_PACKETS ?? 400);
 const WRITERS = 20;
 const PACKET_BYTES = 1024;
 const BIG_PACKETS = 100;
 const BIG_PACKET_BYTES = 1024 * 1024;
-
-async function call(ctx: Ctx, key: string, method: string, path: string, body?: unknown, raw?: Buffer, type?: string) {
-  const response = await fetch(`${ctx.url}${path}`, {
-    method,
-    headers: { 'x-api-key': key, 'content-type': type ?? 'application/json' },
-    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    redirect: 'manual',
-  });
-  const text = await response.text();
-  if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
-}
 
 async function pool(count: number, concurrency: number, work: (i: number) => Promise<void>) {
   let next = 0;
@@ -46,17 +29,17 @@ async function pool(count: number, concurrency: number, work: (i: number) => Pro
   );
 }
 
-export default async function packetsBench(ctx: Ctx) {
+export default async function packetsBench(ctx: BenchContext) {
   // Handlers and SDK clients of this process talk to the runtime's emulators.
   Object.assign(process.env, ctx.env);
-  const solution = await call(ctx, ctx.adminKey, 'POST', '/v1/solutions', { name: `bench-${Date.now()}` });
-  const key = (await call(ctx, ctx.adminKey, 'POST', '/v1/keys', { name: 'bench', scopes: ['streams:write', 'streams:read', 'data:write', 'data:read'], solutionId: solution.body.id })).body.key as string;
-  const stream = (await call(ctx, key, 'POST', '/v1/streams', { name: `bench-${Date.now()}` })).body;
+  const { call, solutionKey } = benchClient(ctx);
+  const key = await solutionKey(`bench-${Date.now()}`, ['streams:write', 'streams:read', 'data:write', 'data:read']);
+  const stream = (await call(key, 'POST', '/v1/streams', { body: { name: `bench-${Date.now()}` } })).body;
 
   const payload = randomBytes(PACKET_BYTES);
   let started = performance.now();
   await pool(APPENDS, WRITERS, async (i) => {
-    await call(ctx, key, 'POST', `/v1/streams/${stream.id}/packets`, undefined, Buffer.concat([Buffer.from(`${i}:`), payload]), 'application/octet-stream');
+    await call(key, 'POST', `/v1/streams/${stream.id}/packets`, { raw: Buffer.concat([Buffer.from(`${i}:`), payload]), type: 'application/octet-stream' });
   });
   const gatewaySeconds = (performance.now() - started) / 1000;
 
@@ -74,12 +57,12 @@ export default async function packetsBench(ctx: Ctx) {
   const rawSeconds = (performance.now() - started) / 1000;
 
   // 100 x 1 MiB packets, then one bundle of all of them built in this process.
-  const big = (await call(ctx, key, 'POST', '/v1/streams', { name: `bench-big-${Date.now()}` })).body;
+  const big = (await call(key, 'POST', '/v1/streams', { body: { name: `bench-big-${Date.now()}` } })).body;
   const mib = randomBytes(BIG_PACKET_BYTES);
   await pool(BIG_PACKETS, 4, async (i) => {
     const bytes = Buffer.from(mib);
     bytes.writeUInt32BE(i, 0);
-    await call(ctx, key, 'POST', `/v1/streams/${big.id}/packets`, undefined, bytes, 'application/octet-stream');
+    await call(key, 'POST', `/v1/streams/${big.id}/packets`, { raw: bytes, type: 'application/octet-stream' });
   });
   // Asynchronous: the local runtime's S3 server may live in this very process.
   // Built twice: as deployed (time, RSS), then with --expose-gc collecting every

@@ -26,6 +26,7 @@ import { build, type Metafile } from 'esbuild';
 import { routes } from '#functions/routes.ts';
 import { ownSchedules } from '#infra/schedules.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
+import type { BenchModule, BenchRow } from './client.ts';
 import { ENTRY_FILE, PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor, loadedAtInit } from '#infra/constructs/bundling.ts';
 
 /** Runs per bundle; the median is reported. */
@@ -39,18 +40,6 @@ const handlersFiltered = process.argv.includes('--handlers-only') && filters.len
 const BUDGET = 1.15;
 /** Ratios within this of the budget get twice as many runs again before they are judged. */
 const CLOSE_TO_BUDGET = 0.04;
-
-export interface BenchRow {
-  metric: string;
-  value: number;
-  unit: string;
-}
-export interface BenchContext {
-  url: string;
-  adminKey: string;
-  env: Record<string, string>;
-}
-export type BenchModule = (ctx: BenchContext) => Promise<{ name: string; rows: BenchRow[] }>;
 
 /** The SDK clients a bundle may construct, recognised by the package in its metafile. */
 const SDK_CLIENTS = [

@@ -1,3 +1,5 @@
+import { benchClient, type BenchContext } from './client.ts';
+
 /**
  * Runs: records per second through a batch run (packets -> map -> dataset),
  * started over HTTP and timed from start to `finished`, against a plain Node
@@ -7,27 +9,11 @@
  * the engine's bookkeeping (Step Functions loop, checkpoints, stats, the
  * exactly-once commit) costs over the bare work.
  */
-interface BenchContext {
-  url: string;
-  adminKey: string;
-  env: Record<string, string>;
-}
 
 const RECORDS = Number(process.env.BENCH_RUN_RECORDS ?? 20_000);
 const PER_PACKET = 100;
 const BUNDLE = Number(process.env.BENCH_RUN_BUNDLE ?? 5_000);
 const EXPRESSION = '{"account": account, "units": units * 2, "region": region}';
-
-async function call(ctx: BenchContext, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method,
-    headers: { 'x-api-key': ctx.adminKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 const definition = {
   mode: 'batch',
@@ -45,9 +31,11 @@ const definition = {
 
 export default async function runsBench(ctx: BenchContext) {
   Object.assign(process.env, ctx.env);
+  const client = benchClient(ctx);
+  const call = async (method: string, path: string, body?: unknown) => (await client.call(ctx.adminKey, method, path, { body })).body;
   const suffix = Date.now().toString(36);
-  const engineStream = await call(ctx, 'POST', '/v1/streams', { name: `bench-run-${suffix}`, definition });
-  const loopStream = await call(ctx, 'POST', '/v1/streams', { name: `bench-loop-${suffix}`, definition });
+  const engineStream = await call('POST', '/v1/streams', { name: `bench-run-${suffix}`, definition });
+  const loopStream = await call('POST', '/v1/streams', { name: `bench-loop-${suffix}`, definition });
 
   // The same packets for both: RECORDS NDJSON usage records, PER_PACKET per packet.
   const packets: { data: string }[] = [];
@@ -59,14 +47,14 @@ export default async function runsBench(ctx: BenchContext) {
     }
     packets.push({ data: Buffer.from(lines.join('\n') + '\n').toString('base64') });
   }
-  for (let i = 0; i < packets.length; i += 90) await call(ctx, 'POST', `/v1/streams/${engineStream.id}/packets/batch`, { packets: packets.slice(i, i + 90) });
+  for (let i = 0; i < packets.length; i += 90) await call('POST', `/v1/streams/${engineStream.id}/packets/batch`, { packets: packets.slice(i, i + 90) });
 
   // 1. The engine: a batch run through Step Functions.
   const started = Date.now();
-  const run = await call(ctx, 'POST', `/v1/streams/${engineStream.id}/start`);
+  const run = await call('POST', `/v1/streams/${engineStream.id}/start`);
   let finished;
   for (;;) {
-    finished = await call(ctx, 'GET', `/v1/runs/${run.id}`);
+    finished = await call('GET', `/v1/runs/${run.id}`);
     if (finished.status !== 'running') break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
