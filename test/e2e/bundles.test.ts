@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundleHandler, loadedAtInit } from '#infra/constructs/bundling.ts';
+import { ESBUILD, bundleHandler, loadedAtInit } from '#infra/constructs/bundling.ts';
 import { api, baseUrl, newTenant, unique } from '../support/api.ts';
 
 /**
@@ -65,6 +65,21 @@ describe('deployed bundles', () => {
     // The whole route table stays out: only the handler's own rows are inlined.
     expect(inputsAt(allFiles).some((input) => input.endsWith('functions/routes.ts'))).toBe(false);
     expect(readdirSync(join(dir, 'v1/streams-create/chunks')).length).toBeGreaterThan(0);
+  });
+
+  it('give a `require` only to the files that use it', () => {
+    const banner = ESBUILD.banner;
+    for (const module of metafiles.keys()) {
+      const files = Object.keys(metafiles.get(module)!.outputs).filter((file) => file.endsWith('.mjs'));
+      const texts = files.map((file) => readFileSync(file, 'utf8'));
+      for (const text of texts) expect(text.startsWith(banner)).toBe(text.includes('require', banner.length));
+      // The metafile's sizes are the files' sizes.
+      files.forEach((file, i) => expect(metafiles.get(module)!.outputs[file].bytes).toBe(Buffer.byteLength(texts[i])));
+    }
+    // Some do (bundled CommonJS asks for Node built-ins), and those bundles run: see the tests below.
+    const engine = Object.keys(metafiles.get('workflows/process-bundle')!.outputs).filter((file) => file.endsWith('.mjs'));
+    expect(engine.some((file) => readFileSync(file, 'utf8').startsWith(banner))).toBe(true);
+    expect(engine.some((file) => !readFileSync(file, 'utf8').startsWith(banner))).toBe(true);
   });
 
   it('evaluate at init only what they use, and keep the modules that register engine nodes', () => {
