@@ -1,10 +1,10 @@
 import { httpHandler } from '#shared/http/handler.ts';
 import { ok } from '#shared/http/reply.ts';
-import { nowUnix, startedRunId, streamIdOfRun } from '#shared/services/dbconvert.ts';
-import { resumeRun } from '#shared/services/runs.ts';
+import { getStartedStream, nowUnix, streamIdOfRun } from '#shared/services/dbconvert.ts';
+import { resumeRunRecord } from '#shared/services/runs.ts';
 
 /** `{id: stream_…, status, resumed: <unix seconds>}`; 409 when the stream cannot resume now. */
 export const handler = httpHandler(async (request) => {
-  const run = await resumeRun(request.principal, startedRunId(request.params.id));
+  const run = await resumeRunRecord(await getStartedStream(request.principal, request.params.id));
   return ok({ id: streamIdOfRun(run.id), status: run.status.toUpperCase(), resumed: nowUnix() });
 });

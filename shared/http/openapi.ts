@@ -470,8 +470,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/v1/connections': { summary: 'DBConvert: every connection (array)', response: z.array(dbcConnectionSchema) },
   'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: connectionInput(), response: dbcPingSchema },
   'GET /api/v1/connections/{id}': { summary: 'DBConvert: get a connection', response: dbcConnectionSchema },
-  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it)', body: connectionInput(), response: dbcConnectionSchema },
-  'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration uses it)' },
+  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it); a refused PUT changes nothing', body: connectionInput(), response: dbcConnectionSchema },
+  'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration or stream uses it)' },
   'POST /api/v1/connections/{id}/ping': { summary: 'DBConvert: {"ping":"ok"} or 503 {"ping":"failed", error}', response: dbcPingSchema },
   'GET /api/v1/stream-configs': { summary: 'DBConvert: every stream configuration (array)', response: z.array(dbcConfigSchema) },
   'POST /api/v1/stream-configs': { summary: 'DBConvert: create a stream configuration (config_<ulid> is the stream stm_<ulid>); 400 for unknown connections or mode', body: configInput(), response: dbcConfigSchema },
@@ -479,12 +479,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'DELETE /api/v1/stream-configs/{id}': { summary: 'DBConvert: delete a stream configuration (204; 409 while running)' },
   'PUT /api/v1/stream-configs/{id}/clone': { summary: 'DBConvert: copy with a new config_ id, named <name>_clone', response: dbcConfigSchema },
   'POST /api/v1/stream-configs/{id}/start': { summary: 'DBConvert: start a stream (stream_<ulid> is the run run_<ulid>); 409 while running', response: dbcStartedSchema },
-  'GET /api/v1/streams': { summary: 'DBConvert: every started stream, newest first', response: z.array(dbcStartedSchema) },
+  'GET /api/v1/streams': { summary: 'DBConvert: every stream started through this face (not runs started through /v1), newest first', response: z.array(dbcStartedSchema) },
   'POST /api/v1/streams/{id}/start': { summary: 'DBConvert: start a stream from a config_ id; convert restarts from the beginning, cdc continues', response: dbcStartedSchema },
   'POST /api/v1/streams/{id}/pause': { summary: 'DBConvert: pause a running stream {id, status, paused}; 409 otherwise' },
   'POST /api/v1/streams/{id}/resume': { summary: 'DBConvert: resume a paused stream {id, status, resumed}; 409 otherwise' },
   'POST /api/v1/streams/{id}/stop': { summary: 'DBConvert: stop a running or paused stream {id, status, stopped}; 409 otherwise' },
-  'GET /api/v1/streams/{id}/stats': { summary: 'DBConvert: {streamID, configID, source, target, nodes}', response: dbcStatsSchema },
+  'GET /api/v1/streams/{id}/stats': { summary: 'DBConvert: {streamID, configID, source, target, nodes}; 404 for a run not started through this face', response: dbcStatsSchema },
 };
 
 const FACE_TAG = { native: 'Sluice', domo: 'Domo Streams', sds: 'MODE SDS', dbconvert: 'DBConvert Streams' } as const;

@@ -5,7 +5,7 @@ import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
 import { queryAll } from '../store/query.ts';
-import { streamsPartition, toStreamRecord } from '../store/streams.ts';
+import { getStreamRecord, streamsPartition, toStreamRecord, type StreamRecord } from '../store/streams.ts';
 import {
   getConnectionRecord,
   insertConnection,
@@ -171,24 +171,46 @@ export async function updateConnection(
   throw conflict(`connection ${id} is being changed by others; try again`);
 }
 
-/** Streams of the solution whose definition has a node with this connectionId (a scan of the solution's streams). */
-export async function streamsUsingConnection(solutionId: string, connectionId: string): Promise<string[]> {
-  const items = await queryAll(streamsPartition(solutionId), undefined, 'GSI1');
-  return items
-    .map(toStreamRecord)
-    .filter((stream) => stream.definition?.nodes?.some((node) => (node.config as { connectionId?: unknown })?.connectionId === connectionId))
-    .map((stream) => stream.id);
+const usesConnection = (stream: StreamRecord, connectionId: string) =>
+  stream.definition?.nodes?.some((node) => (node.config as { connectionId?: unknown })?.connectionId === connectionId) ?? false;
+
+/**
+ * Streams of the solution whose definition has a node with this connectionId:
+ * a scan of the solution's streams (GSI1, which may lag a just-written
+ * stream), plus a consistent read of each stream that claimed the connection
+ * (`claimedBy`, the item's `usedBy`) and the scan did not show.
+ */
+export async function streamsUsingConnection(solutionId: string, connectionId: string, claimedBy: Iterable<string> = []): Promise<StreamRecord[]> {
+  const scanned = (await queryAll(streamsPartition(solutionId), undefined, 'GSI1')).map(toStreamRecord);
+  const seen = new Set(scanned.map((stream) => stream.id));
+  // A claimer that is gone (deleted since) reads as undefined and is no user.
+  const claimers = (await Promise.all([...claimedBy].filter((id) => !seen.has(id)).map((id) => getStreamRecord(id)))).filter((s) => s !== undefined);
+  return [...scanned, ...claimers].filter((stream) => stream.solutionId === solutionId && usesConnection(stream, connectionId));
 }
 
+/** A DBConvert configuration is named by its `config_` id (the stream's ulid), any other stream by its id. */
+const userName = (stream: StreamRecord) => (stream.faces?.dbconvert ? `stream configuration config_${stream.id.slice(4)}` : `stream ${stream.id}`);
+
+/**
+ * 409 while a stream uses the connection. The delete is conditional on the
+ * revision and on the connection's `claims` as read before the check: a
+ * configuration created meanwhile (it claims the connection in its own write)
+ * makes it fail, and the next attempt sees that configuration.
+ */
 export async function deleteConnection(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
-  const connection = await getConnection(principal, id);
-  if (expectedRevision !== undefined && connection.revision !== expectedRevision) {
-    throw preconditionFailed(`connection ${id} is at revision ${connection.revision}, not ${expectedRevision}`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const connection = await getConnection(principal, id);
+    if (expectedRevision !== undefined && connection.revision !== expectedRevision) {
+      throw preconditionFailed(`connection ${id} is at revision ${connection.revision}, not ${expectedRevision}`);
+    }
+    const users = await streamsUsingConnection(connection.solutionId, id, connection.usedBy);
+    if (users.length > 0) throw conflict(`connection ${id} is used by ${users.map(userName).join(', ')}; change or delete ${users.length > 1 ? 'them' : 'it'} first`);
+    if (await removeConnection(id, connection.revision, connection.claims)) {
+      if (connection.secretRef) await deleteConnectionSecret(connection.secretRef);
+      return;
+    }
   }
-  const users = await streamsUsingConnection(connection.solutionId, id);
-  if (users.length > 0) throw conflict(`connection ${id} is used by stream${users.length > 1 ? 's' : ''} ${users.join(', ')}; change or delete them first`);
-  if (!(await removeConnection(id, connection.revision))) throw preconditionFailed(`connection ${id} changed meanwhile; read it again`);
-  if (connection.secretRef) await deleteConnectionSecret(connection.secretRef);
+  throw conflict(`connection ${id} is being changed by others; try again`);
 }
 
 /** The parameters drivers need, with the password read from Secrets Manager (engine and ping only). */

@@ -3,13 +3,13 @@ import { lazySchema, parseWith } from '../model/validation.ts';
 import { invalid, isSluiceError, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
-import { getConnectionRecord } from '../store/connections.ts';
+import { getConnectionRecord, releaseConnection } from '../store/connections.ts';
 import type { StreamRecord } from '../store/streams.ts';
 import { allPages } from '../store/pagination.ts';
 import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
-import { createStream, getStream, listStreams, streamInput, streamName } from './streams.ts';
+import { createStream, deleteStream, getStream, listStreams, streamInput, streamName } from './streams.ts';
 import { runningMs } from './run-stats.ts';
-import { getRun, startRun } from './runs.ts';
+import { getRun, startRunOf } from './runs.ts';
 
 /**
  * The DBConvert Streams face over the core (seed 003): a stream
@@ -17,9 +17,13 @@ import { getRun, startRun } from './runs.ts';
  * `dbconvert`) whose definition is table-source → table-sink; a started stream
  * `stream_<ulid>` IS the run `run_<ulid>`. What the definition cannot hold (the
  * mode as sent, `created`, `limits` as sent, whether truncateTarget was given)
- * is kept in the stream's `faces.dbconvert`.
+ * is kept in the stream's `faces.dbconvert`. A configuration claims its two
+ * connections when it is written (services/streams.ts createStream), and a run
+ * started here is marked `face: "dbconvert"`: the face sees only those runs.
  */
 export const DBCONVERT_NAMESPACE = 'dbconvert';
+/** The mark of a run started through this face (`RunRecord.face`). */
+const DBCONVERT_FACE = 'dbconvert';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const alias = (id: string, from: string, to: string) => {
@@ -64,6 +68,9 @@ async function checkConnection(principal: Principal, field: 'source' | 'target',
   if (!connection || connection.solutionId !== principal.solutionId) throw invalid(`${field} connection ${id} does not exist`);
   if (connection.type === 's3') throw invalid(`${field} connection ${id} is an s3 connection; stream configurations need a database`);
 }
+
+const connectionIdsOf = (stream: StreamRecord): string[] =>
+  stream.definition.nodes.map((n) => (n.config as { connectionId?: unknown }).connectionId).filter((id): id is string => typeof id === 'string');
 
 function definitionOf(input: ConfigInput): Definition {
   return {
@@ -119,19 +126,32 @@ export async function createConfig(principal: Principal, input: ConfigInput): Pr
   return createStream(
     principal,
     parseWith(streamInput(), { name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }, 'the stream configuration'),
-    { faces: { dbconvert: face } },
+    { faces: { dbconvert: face }, claimConnections: [input.source, input.target] },
   );
 }
+
+/** A core read whose 404 becomes `undefined`, so the face answers its own 404 (named by the face's id). */
+const unlessNotFound = <T>(read: Promise<T>): Promise<T | undefined> =>
+  read.catch((error: unknown) => {
+    if (isSluiceError(error) && error.code === 'not_found') return undefined;
+    throw error;
+  });
 
 export async function getConfig(principal: Principal, configId: string): Promise<StreamRecord> {
   const streamId = alias(configId, 'config', 'stm');
   if (!streamId) throw notFound(`stream configuration ${configId}`);
-  const stream = await getStream(principal, streamId).catch((error: unknown) => {
-    if (isSluiceError(error) && error.code === 'not_found') return undefined;
-    throw error;
-  });
+  const stream = await unlessNotFound(getStream(principal, streamId));
   if (!stream?.faces?.dbconvert) throw notFound(`stream configuration ${configId}`);
   return stream;
+}
+
+/** 204; 409 while a stream started from it is running. Its connections then forget its claim (best effort). */
+export async function deleteConfig(principal: Principal, configId: string): Promise<void> {
+  const config = await getConfig(principal, configId);
+  // Said in this face's ids; the delete's transaction refuses a run started meanwhile just the same.
+  if (config.activeRun) throw conflict(`stream configuration ${configId} is running as ${streamIdOfRun(config.activeRun.id)}; stop it first`);
+  await deleteStream(principal, config.id);
+  await Promise.all(connectionIdsOf(config).map((connectionId) => releaseConnection(connectionId, config.id)));
 }
 
 export async function listConfigs(principal: Principal): Promise<StreamRecord[]> {
@@ -151,7 +171,7 @@ export async function cloneConfig(principal: Principal, configId: string): Promi
       return await createStream(
         principal,
         parseWith(streamInput(), { name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }, 'the clone'),
-        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } } },
+        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } }, claimConnections: connectionIdsOf(original) },
       );
     } catch (error) {
       if ((error as { code?: string }).code !== 'conflict') throw error;
@@ -172,17 +192,21 @@ export async function startConfig(principal: Principal, configId: string): Promi
   if (stream.definition.mode === 'batch' && !(await resetStreamOffsets(stream.id, {}))) {
     throw conflict(`stream configuration ${configId} is already running`);
   }
-  return startRun(principal, stream.id);
+  // The stream read above (getConfig checked its tenancy); the run's insert claims the active-run slot conditionally.
+  return (await startRunOf(stream, { trigger: 'api', face: DBCONVERT_FACE })).run!;
 }
 
-/** `stream_…` → the run's id (404 when it is not one); the run calls check its tenancy. */
-export function startedRunId(streamId: string): string {
+/**
+ * A started stream `stream_…`: a run of the caller's solution started through
+ * this face. Any other id, and a run started otherwise (native /v1, schedule,
+ * group), is 404 here.
+ */
+export async function getStartedStream(principal: Principal, streamId: string): Promise<RunRecord> {
   const runId = alias(streamId, 'stream', 'run');
-  if (!runId) throw notFound(`stream ${streamId}`);
-  return runId;
+  const run = runId ? await unlessNotFound(getRun(principal, runId)) : undefined;
+  if (run?.face !== DBCONVERT_FACE) throw notFound(`stream ${streamId}`);
+  return run;
 }
-
-export const getStartedStream = (principal: Principal, streamId: string): Promise<RunRecord> => getRun(principal, startedRunId(streamId));
 
 export const nowUnix = () => Math.floor(Date.now() / 1000);
 
@@ -245,9 +269,12 @@ export function startedJson(run: RunRecord) {
   };
 }
 
-/** Every started stream of the solution's configurations, newest first. */
+/** Every stream started through this face from the solution's configurations, newest first. */
 export async function listStartedStreams(principal: Principal): Promise<RunRecord[]> {
   const perConfig = await Promise.all((await listConfigs(principal)).map((config) => allPages((cursor) => listRunRecords(config.id, 500, cursor))));
-  return perConfig.flat().sort((a, b) => (a.id < b.id ? 1 : -1));
+  return perConfig
+    .flat()
+    .filter((run) => run.face === DBCONVERT_FACE)
+    .sort((a, b) => (a.id < b.id ? 1 : -1));
 }
 

@@ -43,6 +43,8 @@ export async function runnableVersion(stream: StreamRecord): Promise<{ version: 
 
 export interface StartOptions {
   trigger?: RunTrigger;
+  /** Marks the run as started through a compatibility face (RunRecord.face). */
+  face?: RunRecord['face'];
   /** Schedule fires: the fire time; a second delivery of the same fire starts nothing. */
   fireTime?: string;
   groupRunId?: string;
@@ -81,6 +83,7 @@ export async function startRunOf(stream: StreamRecord, options: StartOptions = {
     version,
     executionId: randomUUID(),
     trigger: options.trigger ?? 'api',
+    face: options.face,
     status: 'running',
     desiredStatus: 'running',
     startedAt: now,
@@ -163,7 +166,12 @@ async function refuse(transition: Parameters<typeof refusalMessage>[0], id: stri
 }
 
 export async function pauseRun(principal: Principal, id: string): Promise<RunRecord> {
-  const run = await getRun(principal, id);
+  return pauseRunRecord(await getRun(principal, id));
+}
+
+/** Pauses a run already read (and checked by the caller). */
+export async function pauseRunRecord(run: RunRecord): Promise<RunRecord> {
+  const { id } = run;
   if (run.status === 'running' && run.desiredStatus === 'paused') return settle(run, (r) => r.status !== 'running');
   if (!allows('pause', run)) throw conflict(refusalMessage('pause', run));
   if (!(await transitionRun(run, 'pause'))) await refuse('pause', id);
@@ -171,7 +179,12 @@ export async function pauseRun(principal: Principal, id: string): Promise<RunRec
 }
 
 export async function resumeRun(principal: Principal, id: string): Promise<RunRecord> {
-  const run = await getRun(principal, id);
+  return resumeRunRecord(await getRun(principal, id));
+}
+
+/** Resumes a run already read (and checked by the caller). */
+export async function resumeRunRecord(run: RunRecord): Promise<RunRecord> {
+  const { id } = run;
   const transition = resumeTransition(run);
   if (!allows(transition, run)) throw conflict(refusalMessage('resume', run));
   if (transition === 'cancelPause') {

@@ -2,12 +2,13 @@ import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
 import { onStreamDeleted } from './deployment-hooks.ts';
 import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
-import { conflict, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
+import { conflict, invalid, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
 import { getGroupRecord } from '../store/groups.ts';
 import { queryAll } from '../store/query.ts';
+import { claimConnection } from '../store/connections.ts';
 import {
   getStreamRecord,
   insertStream,
@@ -53,10 +54,17 @@ export async function getStream(principal: Principal, id: string): Promise<Strea
   return stream;
 }
 
+/**
+ * `claimConnections`: connections the stream must find in its solution as it
+ * is written, claimed in the same transaction (store/connections.ts), so a
+ * connection delete racing the create cannot leave the stream pointing at
+ * nothing: one of the two fails. Native streams do not claim (their
+ * connections are checked at deploy); DBConvert configurations do.
+ */
 export async function createStream(
   principal: Principal,
   input: z.output<ReturnType<typeof streamInput>>,
-  options: { solutionId?: string; faces?: Record<string, unknown> } = {},
+  options: { solutionId?: string; faces?: Record<string, unknown>; claimConnections?: string[] } = {},
 ): Promise<StreamRecord> {
   const now = new Date().toISOString();
   const stream: StreamRecord = {
@@ -74,9 +82,10 @@ export async function createStream(
     tagCount: 0,
     faces: options.faces,
   };
-  if (!(await insertStream(stream))) {
-    throw conflict(`a stream named ${input.name} already exists in namespace ${input.namespace}`);
-  }
+  const claimed = [...new Set(options.claimConnections ?? [])];
+  const outcome = await insertStream(stream, claimed.map((connectionId) => claimConnection(connectionId, stream.solutionId, stream.id)));
+  if (outcome === 'name-taken') throw conflict(`a stream named ${input.name} already exists in namespace ${input.namespace}`);
+  if (outcome !== 'ok') throw invalid(`connection ${claimed[outcome.refused]} does not exist`);
   return stream;
 }
 

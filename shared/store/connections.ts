@@ -1,14 +1,21 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { isConditionFailure } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
+import { setExpression } from './update.ts';
 import type { Page } from './pagination.ts';
 
 /**
  * A database or S3 connection: `PK=CONN#{id}, SK=CONNECTION`, listed per
  * solution through GSI1 `SOL#{sol}#CONNECTIONS` (sorted by id, i.e. creation).
  * The password is not here: `secretRef` names its Secrets Manager secret.
+ *
+ * `usedBy` and `claims` record the streams that claimed the connection when
+ * they were written (DBConvert configurations): `usedBy` their ids (a string
+ * set, possibly with ids of streams deleted since), `claims` a counter every
+ * claim adds 1 to. A delete is conditional on `claims` being what it read, so
+ * a stream written between the delete's check and its write makes it fail.
  */
 export interface ConnectionRecord {
   id: string;
@@ -28,6 +35,9 @@ export interface ConnectionRecord {
   updatedAt: string;
   /** Face-specific attributes (DBConvert `created` etc.), kept as sent. */
   faces?: Record<string, unknown>;
+  /** Internal, never answered: see above. Written only by claims (`claimConnection`), never by a replace. */
+  usedBy?: Set<string>;
+  claims?: number;
 }
 
 export const connectionKey = (id: string) => ({ PK: `CONN#${id}`, SK: 'CONNECTION' });
@@ -35,7 +45,7 @@ export const connectionsPartition = (solutionId: string) => `SOL#${solutionId}#C
 
 const FIELDS = [
   'id', 'solutionId', 'name', 'type', 'host', 'port', 'database', 'username', 'ssl', 'options', 'secretRef',
-  'revision', 'createdAt', 'updatedAt', 'faces',
+  'revision', 'createdAt', 'updatedAt', 'faces', 'usedBy', 'claims',
 ] as const;
 
 export function toConnectionRecord(item: Item): ConnectionRecord {
@@ -62,16 +72,24 @@ export async function getConnectionRecord(id: string): Promise<ConnectionRecord 
   return result.Item ? toConnectionRecord(result.Item) : undefined;
 }
 
-/** Replaces the item if it is still at `previousRevision`; false when it changed meanwhile. */
+/**
+ * Replaces the settings if the item is still at `previousRevision`; false when
+ * it changed meanwhile. Only the settings are written: `usedBy` and `claims`
+ * belong to the claims, and a whole-item Put would put back a stale copy.
+ */
 export async function replaceConnection(next: ConnectionRecord, previousRevision: number): Promise<boolean> {
-  const item = connectionItem(next);
+  const { type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt, faces } = next;
+  const settings: Record<string, unknown> = { connectionType: type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt };
+  if (faces !== undefined) settings.faces = faces;
+  const update = setExpression(settings);
   try {
     await ddb.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: tableName(),
-        Item: item,
-        ConditionExpression: 'revision = :revision',
-        ExpressionAttributeValues: { ':revision': previousRevision },
+        Key: connectionKey(next.id),
+        ...update,
+        ConditionExpression: 'attribute_exists(PK) AND revision = :revision',
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':revision': previousRevision },
       }),
     );
     return true;
@@ -81,20 +99,58 @@ export async function replaceConnection(next: ConnectionRecord, previousRevision
   }
 }
 
-export async function removeConnection(id: string, revision: number): Promise<boolean> {
+/**
+ * Deletes the item if it is still at `revision` and nothing claimed it since
+ * it was read (`claims` as read); false otherwise.
+ */
+export async function removeConnection(id: string, revision: number, claims: number | undefined): Promise<boolean> {
   try {
     await ddb.send(
       new DeleteCommand({
         TableName: tableName(),
         Key: connectionKey(id),
-        ConditionExpression: 'revision = :revision',
-        ExpressionAttributeValues: { ':revision': revision },
+        ConditionExpression: `revision = :revision AND ${claims === undefined ? 'attribute_not_exists(claims)' : 'claims = :claims'}`,
+        ExpressionAttributeValues: { ':revision': revision, ...(claims === undefined ? {} : { ':claims': claims }) },
       }),
     );
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * The transaction item with which a stream write claims a connection: it must
+ * exist in the stream's solution; it records the stream in `usedBy` and adds 1
+ * to `claims`, which makes a racing delete's conditional write fail.
+ */
+export function claimConnection(connectionId: string, solutionId: string, streamId: string) {
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: connectionKey(connectionId),
+      UpdateExpression: 'ADD claims :one, usedBy :stream',
+      ConditionExpression: 'attribute_exists(PK) AND solutionId = :solution',
+      ExpressionAttributeValues: { ':one': 1, ':stream': new Set([streamId]), ':solution': solutionId },
+    },
+  };
+}
+
+/** Forgets a deleted stream's claim (best effort; `claims` is left as is, so a racing delete still notices). */
+export async function releaseConnection(connectionId: string, streamId: string): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: connectionKey(connectionId),
+        UpdateExpression: 'DELETE usedBy :stream',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':stream': new Set([streamId]) },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

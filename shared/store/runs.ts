@@ -47,6 +47,8 @@ export interface RunRecord {
   /** ARN of the Step Functions execution currently carrying the run (changes on continue-as-new). */
   executionArn?: string;
   trigger: RunTrigger;
+  /** The compatibility face that started it (DBConvert sees only its own runs); absent for native starts. */
+  face?: 'dbconvert';
   status: RunStatus;
   desiredStatus: DesiredStatus;
   startedAt: string;
@@ -82,7 +84,7 @@ export const offsetsKey = (streamId: string) => ({ PK: `STM#${streamId}`, SK: 'O
 export const runsPartition = (streamId: string) => `STM#${streamId}#RUNS`;
 
 const RUN_FIELDS = [
-  'id', 'streamId', 'solutionId', 'version', 'executionId', 'executionArn', 'trigger', 'status', 'desiredStatus', 'startedAt',
+  'id', 'streamId', 'solutionId', 'version', 'executionId', 'executionArn', 'trigger', 'face', 'status', 'desiredStatus', 'startedAt',
   'endedAt', 'updatedAt', 'definition', 'checkpoint', 'stats', 'processed', 'error', 'recentErrors', 'taskToken', 'pausedAt', 'pausedMs', 'fireTime', 'groupRunId',
   'callbackToken', 'testHooks',
 ] as const;

@@ -58,8 +58,14 @@ export function streamItem(stream: StreamRecord): Item {
 
 export type NameTaken = { nameTaken: true };
 
-/** Creates the stream and claims its name in one transaction; false when the name is taken. */
-export async function insertStream(stream: StreamRecord): Promise<boolean> {
+export type InsertOutcome = 'ok' | 'name-taken' | { refused: number };
+
+/**
+ * Creates the stream and claims its name in one transaction, with `extra`
+ * writes that must succeed with it (connection claims). `refused` is the index
+ * in `extra` of a write whose condition failed.
+ */
+export async function insertStream(stream: StreamRecord, extra: Record<string, unknown>[] = []): Promise<InsertOutcome> {
   try {
     await retryTransactionConflicts(() =>
       ddb.send(
@@ -73,13 +79,17 @@ export async function insertStream(stream: StreamRecord): Promise<boolean> {
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
+            ...(extra as any[]),
           ],
         }),
       ),
     );
-    return true;
+    return 'ok';
   } catch (error) {
-    if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed') return false;
+    const reasons = cancellationReasons(error);
+    if (reasons?.[1] === 'ConditionalCheckFailed') return 'name-taken';
+    const refused = reasons?.slice(2).indexOf('ConditionalCheckFailed') ?? -1;
+    if (refused >= 0) return { refused };
     throw error;
   }
 }

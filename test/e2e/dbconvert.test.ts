@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
+import { dbconvertConnectionBody } from '../support/connections.ts';
 import { createPgItems, ITEM_COLUMNS, tableChecksums, tableName, testDatabases } from '../support/sql-fixtures.ts';
 
 const dbs = () => inject('databases');
@@ -8,10 +9,7 @@ const dbs = () => inject('databases');
 const { call, seen } = recordingApi();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const connBody = (which: 'postgresql' | 'mysql', overrides: Record<string, unknown> = {}) => {
-  const d = dbs()[which];
-  return { name: unique(which), type: which === 'mysql' ? 'MYSQL' : 'PostgreSQL', host: d.host, port: d.port, username: d.username, password: d.password, database: d.database, ...overrides };
-};
+const connBody = dbconvertConnectionBody;
 
 async function waitFor(key: string, streamId: string, done: (stats: any) => boolean, timeoutMs = 90_000) {
   const until = Date.now() + timeoutMs;
