@@ -11,6 +11,7 @@ import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import { isTerminal } from '../model/run-lifecycle.ts';
 import { classify } from '../engine/errors.ts';
+import { parseGroupTestHooks } from '../engine/test-hooks.ts';
 import { logger } from '../http/logger.ts';
 import { ddb, tableName } from '../store/client.ts';
 import { isConditionFailure } from '../store/errors.ts';
@@ -108,13 +109,13 @@ export async function startGroupOf(group: GroupRecord, options: { trigger: 'api'
     const active = (await getGroupRecord(group.id))?.activeGroupRun;
     throw conflict(`stream group ${group.id} is running${active ? ` (${active.id}, ${active.status})` : ''}; stop it first`);
   }
-  return { run: await launch(run) };
+  return { run: await launch(run, group) };
 }
 
 /** Starts the execution of the run's current attempt; a failure to start fails the attempt (503). */
-async function launch(run: GroupRunRecord): Promise<GroupRunRecord> {
+async function launch(run: GroupRunRecord, group: GroupRecord): Promise<GroupRunRecord> {
   try {
-    const executionArn = await startGroupExecution({ groupRunId: run.id, attempt: run.attempt });
+    const executionArn = await startGroupExecution({ groupRunId: run.id, attempt: run.attempt }, parseGroupTestHooks(group.description));
     await setGroupRunFields(run.id, { executionArn });
   } catch (error) {
     await logger.error('could not start the group execution', error as Error);
@@ -214,7 +215,7 @@ export async function resumeGroup(principal: Principal, groupId: string): Promis
     const fresh = await getGroupRunRecord(run.id);
     throw conflict(fresh && fresh.status !== run.status ? groupRunRefusal('resume', fresh) : `stream group ${group.id} is busy; try again`);
   }
-  return launch({ ...run, attempt });
+  return launch({ ...run, attempt }, group);
 }
 
 // ---------------------------------------------------------------- workflow side
