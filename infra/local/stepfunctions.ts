@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineSpec } from '#infra/statemachines/index.ts';
+import { testHooksEnabled } from '#shared/engine/test-hooks.ts';
 import { closeServer, listen, readJson, ServiceError, writeJson } from './json-server.ts';
 
 /**
@@ -158,6 +159,10 @@ export async function startStepFunctions(options: {
         parsed = JSON.parse(input);
       } catch {
         throw new ServiceError('InvalidExecutionInput', 'input is not valid JSON');
+      }
+      // Test hook (SLUICE_TEST_HOOKS only): a group's [test:refuse-start-execution=N] (shared/engine/test-hooks.ts) lands here.
+      if (testHooksEnabled() && (parsed as any)?.testHooks?.refuseStartExecution === true) {
+        throw new ServiceError('ExecutionLimitExceeded', `Execution ${name} refused by the test hook refuse-start-execution`);
       }
       const handlers = Object.fromEntries(
         Object.entries(machine.overrides).map(([state, handler]) => [state, (i: unknown) => handler(i, { executionArn: () => executionArn })]),

@@ -2,9 +2,10 @@ import { TransientError } from './errors.ts';
 
 /**
  * Test-only switches, read from markers in a stream's description when the
- * run starts and copied onto the run as `testHooks`. They do nothing unless
- * SLUICE_TEST_HOOKS=true, which only the test global setup sets; a deployed
- * stack never sets it.
+ * run starts and copied onto the run as `testHooks` (and, for group runs,
+ * from a stream group's description, see GroupTestHooks). They do nothing
+ * unless SLUICE_TEST_HOOKS=true, which only the test global setup sets; a
+ * deployed stack never sets it.
  *
  *   [test:fault-after-commit=N]   ProcessBundle throws Sluice.Transient once, right after committing bundle N
  *   [test:fault-before-commit=N]  ... once, after bundle N's sink writes but before its commit
@@ -20,16 +21,34 @@ export interface TestHooks {
 
 export const testHooksEnabled = () => process.env.SLUICE_TEST_HOOKS === 'true';
 
+const markers = (description: string) => [...description.matchAll(/\[test:([a-z-]+)=(\d+)\]/g)].map(([, name, value]) => [name, Number(value)] as const);
+
 export function parseTestHooks(description: string): TestHooks | undefined {
   if (!testHooksEnabled()) return undefined;
   const hooks: TestHooks = {};
-  for (const [, name, value] of description.matchAll(/\[test:([a-z-]+)=(\d+)\]/g)) {
-    const n = Number(value);
+  for (const [name, n] of markers(description)) {
     if (name === 'fault-after-commit') hooks.faultAfterCommit = n;
     if (name === 'fault-before-commit') hooks.faultBeforeCommit = n;
     if (name === 'continue-after') hooks.continueAfter = n;
     if (name === 'bundle-delay-ms') hooks.bundleDelayMs = n;
   }
+  return Object.keys(hooks).length ? hooks : undefined;
+}
+
+/**
+ * On a stream group's description:
+ *
+ *   [test:refuse-start-execution=N]  the local Step Functions endpoint refuses the StartExecution of
+ *                                    attempts 1..N of the group's runs (infra/local/stepfunctions.ts)
+ */
+export interface GroupTestHooks {
+  refuseStartExecution?: number;
+}
+
+export function parseGroupTestHooks(description: string): GroupTestHooks | undefined {
+  if (!testHooksEnabled()) return undefined;
+  const hooks: GroupTestHooks = {};
+  for (const [name, n] of markers(description)) if (name === 'refuse-start-execution') hooks.refuseStartExecution = n;
   return Object.keys(hooks).length ? hooks : undefined;
 }
 

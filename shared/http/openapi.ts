@@ -444,7 +444,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PUT /v1/stream-groups/{id}': { summary: 'Replace a stream group (If-Match)', body: groupInput() },
   'DELETE /v1/stream-groups/{id}': { summary: 'Delete a stream group (409 while running)' },
   'POST /v1/stream-groups/{id}/start': {
-    summary: 'Start a group run (201): every stream is prepared (exists, valid, version pinned), then the streams run one after another; a failed stream fails the group run; 409 while running; Idempotency-Key',
+    summary: 'Start a group run (201): every stream is prepared (exists, valid, version pinned), then the streams run one after another; a failed stream fails the group run; 409 while running; 503 when its execution cannot start (that group run is recorded failed, error start_failed); Idempotency-Key',
     response: groupRunSchema,
   },
   'POST /v1/stream-groups/{id}/stop': { summary: 'Stop the running stream and the group run; the checkpoint is kept; 409 if not running', response: groupRunSchema },

@@ -2,6 +2,7 @@ import { isSource, validateDefinition, type Definition } from '../model/definiti
 import { conflict, isSluiceError, notFound, unavailable, type ErrorDetail } from '../model/errors.ts';
 import {
   allowsGroupRun,
+  GROUP_RUN_TRANSITIONS,
   groupRunRefusal,
   STREAM_DONE_STATUSES,
   type GroupRunTransition,
@@ -10,6 +11,7 @@ import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import { isTerminal } from '../model/run-lifecycle.ts';
 import { classify } from '../engine/errors.ts';
+import { parseGroupTestHooks } from '../engine/test-hooks.ts';
 import { logger } from '../http/logger.ts';
 import {
   getGroupRunRecord,
@@ -27,7 +29,7 @@ import {
   type GroupRunWrite,
   type PinnedStream,
 } from '../store/group-runs.ts';
-import { getGroupRecord, type GroupRecord } from '../store/groups.ts';
+import type { GroupRecord } from '../store/groups.ts';
 import type { Page } from '../store/pagination.ts';
 import { getRunRecord, replaceCallbackToken, type RunRecord } from '../store/runs.ts';
 import { getStreamRecord } from '../store/streams.ts';
@@ -89,30 +91,27 @@ export async function startGroupOf(group: GroupRecord, options: { trigger: 'api'
     updatedAt: now,
     error: null,
   };
-  const outcome = await insertGroupRun(run, group.revision);
-  if (outcome === 'stale') {
-    // The group changed between the read and the claim: start from what it is now.
-    const fresh = await getGroupRecord(group.id);
-    if (!fresh) throw notFound(`stream group ${group.id}`);
-    return startGroupOf(fresh, options);
-  }
-  if (outcome === 'fired') {
+  const claim = await insertGroupRun(run, group.revision);
+  // The group changed between the read and the claim: start from what it is now (as the failed claim read it).
+  if (claim.outcome === 'stale') return startGroupOf(claim.group, options);
+  if (claim.outcome === 'fired') {
     const id = await groupRunOfFire(group.id, options.fireTime!);
     return { duplicate: true, run: id ? await getGroupRunRecord(id) : undefined };
   }
-  if (outcome === 'gone') throw notFound(`stream group ${group.id}`);
-  if (outcome === 'busy') {
-    const active = (await getGroupRecord(group.id))?.activeGroupRun;
-    throw conflict(`stream group ${group.id} is running${active ? ` (${active.id}, ${active.status})` : ''}; stop it first`);
+  if (claim.outcome === 'gone') throw notFound(`stream group ${group.id}`);
+  if (claim.outcome === 'busy') {
+    const active = claim.group.activeGroupRun!;
+    throw conflict(`stream group ${group.id} is running (${active.id}, ${active.status}); stop it first`);
   }
-  return { run: await launch(run) };
+  return { run: await launch(run, group) };
 }
 
 /** Starts the execution of the run's current attempt; a failure to start fails the attempt (503). */
-async function launch(run: GroupRunRecord): Promise<GroupRunRecord> {
+async function launch(run: GroupRunRecord, group: GroupRecord): Promise<GroupRunRecord> {
   try {
-    const executionArn = await startGroupExecution({ groupRunId: run.id, attempt: run.attempt });
-    await setGroupRunFields(run.id, { executionArn });
+    const executionArn = await startGroupExecution({ groupRunId: run.id, attempt: run.attempt }, parseGroupTestHooks(group.description));
+    // The run as it is after this write (the workflow may already have moved it on).
+    return await setGroupRunFields(run.id, { executionArn });
   } catch (error) {
     await logger.error('could not start the group execution', error as Error);
     await transitionGroupRun(run, 'fail', {
@@ -121,14 +120,6 @@ async function launch(run: GroupRunRecord): Promise<GroupRunRecord> {
     });
     throw unavailable('the group run could not be started; try again');
   }
-  return (await getGroupRunRecord(run.id))!;
-}
-
-/** The group's group run in progress (409 when none). */
-async function activeRunOf(group: GroupRecord): Promise<GroupRunRecord> {
-  const run = group.activeGroupRun ? await getGroupRunRecord(group.activeGroupRun.id) : undefined;
-  if (!run || !allowsGroupRun('stop', run)) throw conflict(`stream group ${group.id} is not running`);
-  return run;
 }
 
 /**
@@ -139,16 +130,18 @@ async function activeRunOf(group: GroupRecord): Promise<GroupRunRecord> {
  */
 export async function stopGroup(principal: Principal, groupId: string): Promise<GroupRunRecord> {
   const group = await getGroup(principal, groupId);
-  const run = await activeRunOf(group);
+  if (!group.activeGroupRun) throw conflict(`stream group ${group.id} is not running`);
+  // The group's slot names the run; the conditional stop is the check that it is still preparing or running.
+  const run = { id: group.activeGroupRun.id, groupId: group.id };
   if (!(await transitionGroupRun(run, 'stop', { set: { endedAt: new Date().toISOString() } }))) {
     const fresh = await getGroupRunRecord(run.id);
-    throw conflict(groupRunRefusal('stop', fresh ?? run));
+    throw conflict(fresh ? groupRunRefusal('stop', fresh) : `stream group ${group.id} is not running`);
   }
-  // From here no StartStream can start a run (its insert is conditioned on `running`), so currentRunId is final.
+  // Read after the stop: from here no StartStream can start a run (its insert is conditioned on `running`), so currentRunId is final.
   const stopped = (await getGroupRunRecord(run.id))!;
   if (stopped.executionArn) await stopExecution(stopped.executionArn, 'the group run was stopped (POST /v1/stream-groups/{id}/stop)');
   if (stopped.currentRunId) await stopStreamRun(stopped.currentRunId);
-  return (await getGroupRunRecord(run.id))!;
+  return stopped;
 }
 
 /** Asks a stream run to stop and waits a moment for it (runs.ts settles up to a few seconds); an ended run is fine. */
@@ -211,7 +204,7 @@ export async function resumeGroup(principal: Principal, groupId: string): Promis
     const fresh = await getGroupRunRecord(run.id);
     throw conflict(fresh && fresh.status !== run.status ? groupRunRefusal('resume', fresh) : `stream group ${group.id} is busy; try again`);
   }
-  return launch({ ...run, attempt });
+  return launch({ ...run, attempt }, group);
 }
 
 // ---------------------------------------------------------------- workflow side
@@ -401,17 +394,28 @@ export function saveGroupCheckpoint(input: { groupRunId: string; attempt: number
   });
 }
 
-async function endGroupRun(input: { groupRunId: string; attempt: number }, transition: GroupRunTransition, write: GroupRunWrite = {}): Promise<{ groupRunId: string; status: string }> {
-  const run = await getGroupRunRecord(input.groupRunId);
-  if (run) await transitionGroupRun(run, transition, { ...write, attempt: input.attempt, set: { endedAt: new Date().toISOString(), ...write.set } });
+/** Ends the group run (`run` as the caller read it); answers its status, read again only when the transition did not apply. */
+async function endGroupRun(
+  run: GroupRunRecord | undefined,
+  input: { groupRunId: string; attempt: number },
+  transition: GroupRunTransition,
+  write: GroupRunWrite = {},
+): Promise<{ groupRunId: string; status: string }> {
+  if (!run) return { groupRunId: input.groupRunId, status: 'unknown' };
+  if (await transitionGroupRun(run, transition, { ...write, attempt: input.attempt, set: { endedAt: new Date().toISOString(), ...write.set } })) {
+    return { groupRunId: input.groupRunId, status: GROUP_RUN_TRANSITIONS[transition].to };
+  }
   return { groupRunId: input.groupRunId, status: (await getGroupRunRecord(input.groupRunId))?.status ?? 'unknown' };
 }
 
+const readAndEnd = (input: { groupRunId: string; attempt: number }, transition: GroupRunTransition, write?: GroupRunWrite) =>
+  guarded(async () => endGroupRun(await getGroupRunRecord(input.groupRunId), input, transition, write));
+
 /** RecordGroupEnd: every stream finished. */
-export const recordGroupEnd = (input: { groupRunId: string; attempt: number }) => guarded(() => endGroupRun(input, 'finish', { set: { currentRunId: null } }));
+export const recordGroupEnd = (input: { groupRunId: string; attempt: number }) => readAndEnd(input, 'finish', { set: { currentRunId: null } });
 
 /** RecordGroupStopped: the running stream's run was stopped (not through the group): the group stops, its checkpoint kept. */
-export const recordGroupStopped = (input: { groupRunId: string; attempt: number }) => guarded(() => endGroupRun(input, 'stop'));
+export const recordGroupStopped = (input: { groupRunId: string; attempt: number }) => readAndEnd(input, 'stop');
 
 /**
  * RecordGroupFailure, reached through Catch: a stream run failed (its
@@ -440,6 +444,6 @@ export function recordGroupFailure(input: { groupRunId: string; attempt: number;
       runId,
       position,
     };
-    return endGroupRun(input, 'fail', { set: { error } });
+    return endGroupRun(run, input, 'fail', { set: { error } });
   });
 }

@@ -5,7 +5,7 @@ import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { setExpression } from './update.ts';
 import { cancellationReasons } from './errors.ts';
-import { groupKey } from './groups.ts';
+import { groupKey, toGroupRecord, type GroupRecord } from './groups.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
@@ -94,7 +94,8 @@ export function toGroupRunRecord(item: Item): GroupRunRecord {
 
 const FIRE_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
-export type GroupRunInsertOutcome = 'ok' | 'busy' | 'gone' | 'fired' | 'stale';
+/** busy and stale carry the group as read (consistently) right after the failed claim. */
+export type GroupRunInsertOutcome = { outcome: 'ok' | 'gone' | 'fired' } | { outcome: 'busy' | 'stale'; group: GroupRecord };
 
 /**
  * Creates the group run and claims the group's `activeGroupRun` slot in one
@@ -126,14 +127,15 @@ export async function insertGroupRun(run: GroupRunRecord, groupRevision: number)
   }
   try {
     await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: items as any })));
-    return 'ok';
+    return { outcome: 'ok' };
   } catch (error) {
     const reasons = cancellationReasons(error);
-    if (reasons?.[2] === 'ConditionalCheckFailed') return 'fired';
+    if (reasons?.[2] === 'ConditionalCheckFailed') return { outcome: 'fired' };
     if (reasons?.[1] === 'ConditionalCheckFailed') {
-      const group = (await ddb.send(new GetCommand({ TableName: tableName(), Key: groupKey(run.groupId), ConsistentRead: true }))).Item;
-      if (!group) return 'gone';
-      return group.activeGroupRun ? 'busy' : 'stale';
+      const item = (await ddb.send(new GetCommand({ TableName: tableName(), Key: groupKey(run.groupId), ConsistentRead: true }))).Item;
+      if (!item) return { outcome: 'gone' };
+      const group = toGroupRecord(item);
+      return { outcome: group.activeGroupRun ? 'busy' : 'stale', group };
     }
     throw error;
   }
@@ -188,11 +190,12 @@ export function transitionGroupRun(run: Pick<GroupRunRecord, 'id' | 'groupId'>, 
   }
 }
 
-/** Plain fields (the execution ARN once started). */
-export async function setGroupRunFields(id: string, set: Record<string, unknown>): Promise<void> {
-  await ddb.send(
-    new UpdateCommand({ TableName: tableName(), Key: groupRunKey(id), ConditionExpression: 'attribute_exists(PK)', ...setExpression(set) }),
+/** Plain fields (the execution ARN once started); answers the group run as it is after the write. */
+export async function setGroupRunFields(id: string, set: Record<string, unknown>): Promise<GroupRunRecord> {
+  const result = await ddb.send(
+    new UpdateCommand({ TableName: tableName(), Key: groupRunKey(id), ConditionExpression: 'attribute_exists(PK)', ReturnValues: 'ALL_NEW', ...setExpression(set) }),
   );
+  return toGroupRunRecord(result.Attributes!);
 }
 
 export async function putPin(groupRunId: string, pin: PinnedStream): Promise<void> {

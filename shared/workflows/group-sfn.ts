@@ -1,4 +1,5 @@
 import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { GroupTestHooks } from '../engine/test-hooks.ts';
 import { sfn } from './sfn.ts';
 
 /** The Step Functions calls of the group-run lifecycle (group.asl.json, docs/groups.md). */
@@ -16,9 +17,12 @@ export interface GroupExecutionInput {
 /** One execution per attempt, named `{groupRunId}-a{attempt}`: a repeated start of the same attempt is the same execution. */
 export const groupExecutionName = (input: GroupExecutionInput) => `${input.groupRunId}-a${input.attempt}`;
 
-export async function startGroupExecution(input: GroupExecutionInput): Promise<string> {
+/** `testHooks` (tests only, never set in a deployed stack): the local endpoint refuses this attempt's start. */
+export async function startGroupExecution(input: GroupExecutionInput, testHooks?: GroupTestHooks): Promise<string> {
+  const refuse = testHooks?.refuseStartExecution !== undefined && input.attempt <= testHooks.refuseStartExecution;
+  const body = refuse ? { ...input, testHooks: { refuseStartExecution: true } } : input;
   const result = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: groupStateMachineArn(), name: groupExecutionName(input), input: JSON.stringify(input) }),
+    new StartExecutionCommand({ stateMachineArn: groupStateMachineArn(), name: groupExecutionName(input), input: JSON.stringify(body) }),
   );
   return result.executionArn!;
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { api, newTenant, unique } from '../support/api.ts';
-import { appendNdjson, createStream, expectedTotals, storeTotals, usageDefinition, usageRecords } from '../support/runs.ts';
+import { appendNdjson, createStream, ended, expectedTotals, startRun, storeTotals, usageDefinition, usageRecords, waitForRun } from '../support/runs.ts';
 
-/** Group runs over HTTP: order, failure and resume, stop and resume, Prepare failures, racing starts. */
+/** Group runs over HTTP: order, failure and resume, stop and resume, Prepare failures, racing starts, the ways a group run fails. */
 
 async function waitForGroupRun(key: string, id: string, done: (run: any) => boolean, timeoutMs = 45_000) {
   const until = Date.now() + timeoutMs;
@@ -24,9 +24,13 @@ async function runsOf(key: string, streamId: string): Promise<any[]> {
 }
 
 /** A small batch stream (filter -> meter -> its own aggregation store) with `count` records appended. */
-async function usageStream(key: string, count: number, options: { bundle?: number; description?: string; seed?: number; failOnBadUnits?: boolean } = {}) {
+async function usageStream(
+  key: string,
+  count: number,
+  options: { bundle?: number; description?: string; seed?: number; failOnBadUnits?: boolean; mode?: 'batch' | 'continuous' } = {},
+) {
   const store = unique('grp');
-  const definition = usageDefinition(store, { bundle: options.bundle ?? 50 });
+  const definition = usageDefinition(store, { bundle: options.bundle ?? 50, mode: options.mode });
   if (options.failOnBadUnits) definition.nodes[1].config = { ...definition.nodes[1].config, onError: 'fail' } as any;
   const stream = await createStream(key, definition, options.description ?? '');
   const records = usageRecords(count, options.seed ?? 1);
@@ -268,5 +272,146 @@ describe.concurrent('group runs', () => {
     expect(stats.body.items.find((i: any) => i.streamId === b.id).groups).toEqual([{ id: one.id, name: one.name }]);
     expect((await api('GET', `/v1/stats?groupId=${two.id}`, { key })).body.items.map((i: any) => i.streamId)).toEqual([a.id]);
     expect((await api('GET', `/v1/stats?streamId=${outsider.id}`, { key })).body.items[0].groups).toEqual([]);
+  });
+});
+
+describe.concurrent('group runs that fail', () => {
+  it('answers 503 when the group execution cannot start: the run fails with start_failed and the group is free to start again', async () => {
+    const { key } = await newTenant();
+    const stream = await usageStream(key, 10, { seed: 11 });
+    // The local Step Functions endpoint refuses StartExecution of attempt 1 of this group's runs (shared/engine/test-hooks.ts).
+    const group = await createGroup(key, [stream.id], { description: 'refused [test:refuse-start-execution=1]' });
+    const idempotencyKey = unique('start');
+    const start = () => api('POST', `/v1/stream-groups/${group.id}/start`, { key, headers: { 'idempotency-key': idempotencyKey } });
+
+    const refused = await start();
+    expect(refused.status, refused.text).toBe(503);
+    expect(refused.body.error).toMatchObject({ code: 'unavailable', message: 'the group run could not be started; try again' });
+
+    const listed = await api('GET', `/v1/stream-groups/${group.id}/runs`, { key });
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.items).toHaveLength(1);
+    const failed = listed.body.items[0];
+    expect(failed).toMatchObject({
+      groupId: group.id,
+      status: 'failed',
+      trigger: 'api',
+      attempt: 1,
+      streams: [stream.id],
+      position: 0,
+      completedStreams: [],
+      currentRunId: null,
+      streamRuns: {},
+      versions: {},
+      checkpoint: null,
+    });
+    expect(failed.endedAt).toBeTruthy();
+    expect(failed.error.code).toBe('start_failed');
+    expect(failed.error.message).toMatch(/^the group run could not start: .*refused by the test hook refuse-start-execution/);
+    expect((await api('GET', `/v1/group-runs/${failed.id}`, { key })).body).toEqual(failed);
+    // Nothing ran, and the group's slot was released with the failure.
+    expect(await runsOf(key, stream.id)).toEqual([]);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
+
+    // Starting again (same Idempotency-Key: a failed request releases it) gets as far as StartExecution again: not a 409.
+    const again = await start();
+    expect(again.status, again.text).toBe(503);
+    const twice = (await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items;
+    expect(twice.map((r: any) => [r.status, r.error?.code])).toEqual([['failed', 'start_failed'], ['failed', 'start_failed']]);
+    expect(twice[1].id).toBe(failed.id);
+
+    // Without the hook the next start runs.
+    const put = await api('PUT', `/v1/stream-groups/${group.id}`, { key, body: { name: group.name, streams: [stream.id] } });
+    expect(put.status, put.text).toBe(200);
+    const ok = await start();
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.headers.get('idempotent-replayed')).toBeNull();
+    const done = await waitForGroupRun(key, ok.body.id, groupEnded);
+    expect(done).toMatchObject({ status: 'finished', position: 1, completedStreams: [stream.id], error: null });
+    expect((await runsOf(key, stream.id)).map((r) => [r.status, r.groupRunId])).toEqual([['finished', ok.body.id]]);
+    const all = (await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items;
+    expect(all.map((r: any) => r.status)).toEqual(['finished', 'failed', 'failed']);
+  });
+
+  it('fails with stream_busy when a stream already has a run it did not start, and leaves that run alone', async () => {
+    const { key } = await newTenant();
+    const first = await usageStream(key, 10, { seed: 12 });
+    const busy = await usageStream(key, 20, { seed: 13, mode: 'continuous' });
+    const native = await startRun(key, busy.id);
+    const group = await createGroup(key, [first.id, busy.id]);
+
+    const started = await startGroup(key, group.id);
+    // StartStream retries Sluice.StreamBusy 4 times (about 16 s) before the failure is recorded.
+    const failed = await waitForGroupRun(key, started.id, groupEnded, 60_000);
+    const firstRuns = await runsOf(key, first.id);
+    expect(firstRuns.map((r) => r.status)).toEqual(['finished']);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      position: 1,
+      completedStreams: [first.id],
+      currentRunId: null,
+      streamRuns: { 0: firstRuns[0].id },
+      versions: { 0: 'autosave', 1: 'autosave' },
+      checkpoint: { position: 1, completedStreams: [first.id] },
+    });
+    expect(failed.error).toMatchObject({ code: 'stream_busy', streamId: busy.id, position: 1 });
+    expect(failed.error.runId).toBeUndefined();
+    expect(failed.error.message).toContain('Sluice.StreamBusy');
+    expect(failed.error.message).toContain(`stream ${busy.id} already has an active run ${native.id}`);
+    const listed = (await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items;
+    expect(listed).toEqual([failed]);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
+
+    // The stream's own run is untouched: still running, not the group's, and it read everything; the group started no run there.
+    const own = await waitForRun(key, native.id, (r) => ended(r) || r.stats.totals.in === busy.records.length);
+    expect(own).toMatchObject({ id: native.id, status: 'running', desiredStatus: 'running', trigger: 'api', error: null });
+    expect(own.groupRunId).toBeUndefined();
+    expect((await runsOf(key, busy.id)).map((r) => r.id)).toEqual([native.id]);
+    expect(await storeTotals(key, busy.store)).toEqual(expectedTotals(busy.records));
+    expect((await api('POST', `/v1/runs/${native.id}/stop`, { key })).status).toBe(200);
+    expect((await waitForRun(key, native.id, ended)).status).toBe('stopped');
+  });
+
+  it('fails with stream_missing when a stream of a resumed run is deleted after Prepare (the group no longer listed it)', async () => {
+    const { key } = await newTenant();
+    const slow = await usageStream(key, 400, { seed: 14, bundle: 10, description: 'slow [test:bundle-delay-ms=100]' });
+    const doomed = await usageStream(key, 10, { seed: 15 });
+    const group = await createGroup(key, [slow.id, doomed.id]);
+
+    const started = await startGroup(key, group.id);
+    const firstRunId = (await waitForGroupRun(key, started.id, (r) => r.currentRunId !== null)).currentRunId;
+    expect((await api('POST', `/v1/stream-groups/${group.id}/stop`, { key })).status).toBe(200);
+    // While the group run is stopped the group may drop a stream; the run keeps its own list, so a resume still runs it.
+    const put = await api('PUT', `/v1/stream-groups/${group.id}`, { key, body: { name: group.name, streams: [slow.id] } });
+    expect(put.status, put.text).toBe(200);
+    const resumed = await api('POST', `/v1/stream-groups/${group.id}/resume`, { key });
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.body).toMatchObject({ id: started.id, attempt: 2, streams: [slow.id, doomed.id] });
+
+    // Prepared (both pinned) and running the slow stream again: the doomed stream is in no running group any more, so it can go.
+    const running = await waitForGroupRun(key, started.id, (r) => r.status === 'running' && r.currentRunId !== null && r.currentRunId !== firstRunId);
+    expect(running).toMatchObject({ attempt: 2, position: 0, versions: { 0: 'autosave', 1: 'autosave' } });
+    const deleted = await api('DELETE', `/v1/streams/${doomed.id}`, { key });
+    expect(deleted.status, deleted.text).toBe(204);
+    expect((await api('GET', `/v1/runs/${running.currentRunId}`, { key })).body.status).toBe('running');
+
+    const failed = await waitForGroupRun(key, started.id, groupEnded);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempt: 2,
+      position: 1,
+      completedStreams: [slow.id],
+      currentRunId: null,
+      streamRuns: { 0: running.currentRunId },
+      checkpoint: { position: 1, completedStreams: [slow.id] },
+    });
+    expect(failed.error).toMatchObject({ code: 'stream_missing', streamId: doomed.id, position: 1 });
+    expect(failed.error.runId).toBeUndefined();
+    expect(failed.error.message).toContain(`stream ${doomed.id} was deleted after the group run was prepared`);
+    expect((await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items).toEqual([failed]);
+    expect((await runsOf(key, slow.id)).map((r) => r.status)).toEqual(['finished', 'stopped']);
+    expect(await storeTotals(key, slow.store)).toEqual(expectedTotals(slow.records));
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.activeGroupRun).toBeNull();
   });
 });

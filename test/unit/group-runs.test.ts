@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allowsGroupRun, GROUP_RUN_TRANSITIONS, groupRunCondition } from '#shared/model/group-run-lifecycle.ts';
 import { insertGroupRun, transitionGroupRun, type GroupRunRecord } from '#shared/store/group-runs.ts';
-import { startGroupStream } from '#shared/services/group-runs.ts';
+import { recordGroupFailure, startGroupStream, stopGroup } from '#shared/services/group-runs.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
 import { removeStream } from '#shared/store/streams.ts';
 import type { StreamRecord } from '#shared/store/streams.ts';
@@ -57,7 +57,8 @@ describe('the group-run lifecycle', () => {
     const record = { ...groupRun, solutionId: 'sol_1', status: 'preparing' } as GroupRunRecord;
     ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
     ddbMock.on(GetCommand).resolves({ Item: { PK: 'GRP#x', activeGroupRun: { id: 'grun_other', status: 'running' } } });
-    expect(await insertGroupRun(record, 3)).toBe('busy');
+    // The group as the failed claim read it comes back, so the caller does not read it again.
+    expect(await insertGroupRun(record, 3)).toMatchObject({ outcome: 'busy', group: { activeGroupRun: { id: 'grun_other', status: 'running' } } });
     // Claimed at the revision its streams were copied from.
     const claim = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems![1].Update!;
     expect(claim.ConditionExpression).toContain('revision = :revision');
@@ -65,10 +66,54 @@ describe('the group-run lifecycle', () => {
     ddbMock.reset();
     ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
     ddbMock.on(GetCommand).resolves({ Item: { PK: 'GRP#x', activeGroupRun: null, revision: 4 } });
-    expect(await insertGroupRun(record, 3)).toBe('stale');
+    expect(await insertGroupRun(record, 3)).toMatchObject({ outcome: 'stale', group: { revision: 4, activeGroupRun: null } });
+    ddbMock.reset();
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'ConditionalCheckFailed'));
+    ddbMock.on(GetCommand).resolves({});
+    expect(await insertGroupRun(record, 3)).toEqual({ outcome: 'gone' });
     ddbMock.reset();
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
-    expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' }, 3)).toBe('fired');
+    expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' }, 3)).toEqual({ outcome: 'fired' });
+  });
+});
+
+describe('stop and failure paths read the group run once', () => {
+  const record = {
+    ...groupRun, solutionId: 'sol_1', status: 'running', streams: ['stm_a', 'stm_b'], position: 1, completedStreams: ['stm_a'],
+    currentRunId: null, attempt: 1, executionArn: 'arn:aws:states:us-east-1:0:execution:sluice-group:x',
+  };
+  const runKey = { PK: `GRUN#${groupRun.id}`, SK: 'GRUN' };
+
+  it('RecordGroupFailure: one read, then the fail transition; the answer is the status it wrote', async () => {
+    ddbMock.on(GetCommand, { Key: runKey }).resolves({ Item: record });
+    ddbMock.on(TransactWriteCommand).resolves({});
+    const cause = JSON.stringify({ errorMessage: 'stream stm_b already has an active run run_1 that this group did not start' });
+    expect(await recordGroupFailure({ groupRunId: groupRun.id, attempt: 1, error: { Error: 'Sluice.StreamBusy', Cause: cause } })).toEqual({ groupRunId: groupRun.id, status: 'failed' });
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(1);
+    const update = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems![0].Update!;
+    expect(Object.values(update.ExpressionAttributeValues!)).toContainEqual(expect.objectContaining({ code: 'stream_busy', streamId: 'stm_b', position: 1 }));
+    // Not applied (another attempt owns the run): the status is read again for the answer.
+    ddbMock.reset();
+    ddbMock.on(GetCommand, { Key: runKey }).resolves({ Item: { ...record, attempt: 2, status: 'preparing' } });
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    expect(await recordGroupFailure({ groupRunId: groupRun.id, attempt: 1 })).toEqual({ groupRunId: groupRun.id, status: 'preparing' });
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(2);
+  });
+
+  it('POST stop: the group names the run, the conditional stop checks it, one read after the stop', async () => {
+    ddbMock.on(GetCommand, { Key: { PK: `GRP#${groupRun.groupId}`, SK: 'GROUP' } }).resolves({
+      Item: { id: groupRun.groupId, solutionId: 'sol_1', streams: ['stm_a', 'stm_b'], revision: 1, activeGroupRun: { id: groupRun.id, status: 'running' } },
+    });
+    ddbMock.on(GetCommand, { Key: runKey }).resolves({ Item: { ...record, status: 'stopped' } });
+    ddbMock.on(TransactWriteCommand).resolves({});
+    sfnMock.on(StopExecutionCommand).resolves({});
+    const stopped = await stopGroup({ keyId: 'k', solutionId: 'sol_1', scopes: ['runs:write'] }, groupRun.groupId);
+    expect(stopped).toMatchObject({ id: groupRun.id, status: 'stopped' });
+    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.PK)).toEqual([`GRP#${groupRun.groupId}`, `GRUN#${groupRun.id}`]);
+    const [stop, slot] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(stop.Update!.ConditionExpression).toBe('attribute_exists(PK) AND (#status IN (:gf0, :gf1))');
+    expect(slot.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':id': groupRun.id });
+    expect(sfnMock.commandCalls(StopExecutionCommand)[0].args[0].input.executionArn).toBe(record.executionArn);
   });
 });
 
