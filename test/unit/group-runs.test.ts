@@ -112,7 +112,7 @@ describe('stop and failure paths read the group run once', () => {
     expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.PK)).toEqual([`GRP#${groupRun.groupId}`, `GRUN#${groupRun.id}`]);
     const [stop, slot] = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(stop.Update!.ConditionExpression).toBe('attribute_exists(PK) AND (#status IN (:gf0, :gf1))');
-    expect(slot.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':id': groupRun.id });
+    expect(slot.Update!.ExpressionAttributeValues).toEqual({ ':slot': null, ':runId': groupRun.id });
     expect(sfnMock.commandCalls(StopExecutionCommand)[0].args[0].input.executionArn).toBe(record.executionArn);
   });
 });
