@@ -30,17 +30,24 @@ export function createS3Source(config: S3SourceConfig): SourceReader & { read(of
 
   const entriesOf = async (key: string): Promise<Entry[]> => {
     if (cached?.key === key) return cached.entries;
-    const object = await config.client.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
+    const object = await inContext(`bucket ${config.bucket} key ${key}`, config.client.send(new GetObjectCommand({ Bucket: config.bucket, Key: key })));
     const entries = await decodePacket(Buffer.from(await object.Body!.transformToByteArray()), config.format, { name: key, sizes: true });
     cached = { key, entries };
     return entries;
   };
 
+  /** The first object after `after`, past folder markers (`dir/` keys), however many pages of them. */
   const nextKey = async (after: string | undefined): Promise<string | undefined> => {
-    const listed = await config.client.send(
-      new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: after, MaxKeys: 10 }),
-    );
-    return listed.Contents?.map((o) => o.Key!).find((k) => !k.endsWith('/'));
+    for (;;) {
+      const listed = await inContext(
+        `bucket ${config.bucket}`,
+        config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: after, MaxKeys: 10 })),
+      );
+      const keys = listed.Contents?.map((o) => o.Key!) ?? [];
+      const key = keys.find((k) => !k.endsWith('/'));
+      if (key || !listed.IsTruncated || keys.length === 0) return key;
+      after = keys.at(-1);
+    }
   };
 
   return {
@@ -72,4 +79,17 @@ export function createS3Source(config: S3SourceConfig): SourceReader & { read(of
       return { records, failures, offset: position ?? {}, bytes, exhausted: false };
     },
   };
+}
+
+/**
+ * S3 errors name neither the bucket nor the key: prefix them. The error itself
+ * is kept, since its name and status decide whether the bundle is retried.
+ */
+async function inContext<T>(what: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof Error) error.message = `${what}: ${error.message}`;
+    throw error;
+  }
 }
