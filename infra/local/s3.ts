@@ -11,6 +11,38 @@ export interface RunningS3 {
 }
 
 /**
+ * s3rver 3.7 makes ListObjectsV2 continuation tokens with DES, which Node's
+ * OpenSSL 3 no longer has: every truncated V2 listing answered 500. Tokens are
+ * made here instead (the last key listed, base64url): a request's token becomes
+ * `start-after`, s3rver's store is asked with its answer marked not truncated
+ * (so it makes no token), and the token goes into the XML it produced.
+ */
+const continuationTokens = async (ctx: any, next: () => Promise<void>) => {
+  if (ctx.method !== 'GET' || ctx.query['list-type'] !== '2') return next();
+  const token = ctx.query['continuation-token'];
+  if (typeof token === 'string') {
+    const { 'continuation-token': _, ...query } = ctx.query;
+    ctx.query = { ...query, 'start-after': Buffer.from(token, 'base64url').toString('utf8') };
+  }
+  let lastKey: string | undefined;
+  const store = ctx.store;
+  ctx.store = Object.create(store, {
+    listObjects: {
+      value: async (bucket: string, options: unknown) => {
+        const result = await store.listObjects(bucket, options);
+        if (result.isTruncated) lastKey = result.objects.at(-1)?.key;
+        return { ...result, isTruncated: false };
+      },
+    },
+  });
+  await next();
+  if (lastKey !== undefined && typeof ctx.body === 'string') {
+    const continuation = Buffer.from(lastKey, 'utf8').toString('base64url');
+    ctx.body = ctx.body.replace('<IsTruncated>false</IsTruncated>', `<IsTruncated>true</IsTruncated><NextContinuationToken>${continuation}</NextContinuationToken>`);
+  }
+};
+
+/**
  * An S3-compatible server on loopback. A middleware placed in front of
  * s3rver's own checks the SigV4 signature and expiry of every presigned URL.
  */
@@ -37,7 +69,7 @@ export async function startS3(options: { port: number; dataDir: string; buckets:
     }
     await next();
   };
-  (server as unknown as { middleware: unknown[] }).middleware.unshift(verifyPresigned);
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(verifyPresigned, continuationTokens);
   await server.run();
   return {
     endpoint: `http://127.0.0.1:${options.port}`,

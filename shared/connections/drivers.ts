@@ -137,11 +137,25 @@ async function pingOnce(params: ConnectionParams, timeoutMs: number): Promise<vo
       return;
     }
     case 's3': {
-      const client = s3ClientFor(params);
-      await client.send(new HeadBucketCommand({ Bucket: params.database }));
+      try {
+        await s3ClientFor(params).send(new HeadBucketCommand({ Bucket: params.database }));
+      } catch (error) {
+        throw new Error(headBucketReason(error, params.database));
+      }
       return;
     }
   }
+}
+
+/** HeadBucket answers without a body, so the SDK's error says "UnknownError": say which bucket and what the status means instead. */
+function headBucketReason(error: unknown, bucket: string): string {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  if (!status) return describe(error); // no answer at all: ECONNREFUSED, a timeout
+  if (status === 404) return `bucket ${bucket} does not exist (HTTP 404)`;
+  if (status === 403) return `access to bucket ${bucket} denied (HTTP 403): check the access key pair and the bucket policy`;
+  const message = e.message && e.message !== 'UnknownError' ? e.message : (e.name ?? 'error');
+  return `bucket ${bucket}: ${message} (HTTP ${status})`;
 }
 
 /**

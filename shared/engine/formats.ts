@@ -1,38 +1,59 @@
 import type { DataRecord, RecordFailure } from './types.ts';
 
 /**
- * Decoding packet bytes into records for the http-collector's `format`.
- * A packet decodes to an ordered list of entries, each a record or a failure
- * (a line that is not JSON), so offsets can count entries within a packet and
- * a retried bundle skips exactly what was consumed.
+ * Decoding bytes into records: the http-collector's packets per its `format`,
+ * and the s3-source's objects (ndjson, csv). The bytes decode to an ordered
+ * list of entries, each a record or a failure (a line that is not JSON, a CSV
+ * that does not parse), so offsets can count entries within a packet or an
+ * object and a retried bundle skips exactly what was consumed.
  */
 export type Format = 'ndjson' | 'csv' | 'json' | 'raw';
 
-export type Entry = { record: DataRecord } | { failure: RecordFailure };
+/** `bytes` only when asked for with `sizes`. */
+export type Entry = ({ record: DataRecord } | { failure: RecordFailure }) & { bytes?: number };
+
+export interface DecodeMeta {
+  /** The packet's index: raw records carry it, failures name `packet {index}`. */
+  index?: number;
+  contentType?: string;
+  /** Column names of a CSV without a header row. */
+  columns?: string[];
+  /** What failures name instead of the packet (an S3 object's key); NDJSON failures add the line number. */
+  name?: string;
+  /** Every entry carries its `bytes`: its NDJSON line, else its record's JSON size (0 for a failure). */
+  sizes?: boolean;
+}
 
 const excerpt = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 const asRecord = (value: unknown): DataRecord =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as DataRecord) : { value };
 
-/** csv-parse is loaded by the first CSV packet, not by every bundle that runs a collector. */
+/** csv-parse is loaded by the first CSV packet or object, not by every bundle that runs a collector. */
 const csvParser = () => import('csv-parse/sync').then((csv) => csv.parse);
 
-export async function decodePacket(
-  data: Buffer,
-  format: Format,
-  meta: { index: number; contentType?: string; columns?: string[] },
-): Promise<Entry[]> {
+export async function decodePacket(data: Buffer, format: Format, meta: DecodeMeta): Promise<Entry[]> {
+  const entries = await decode(data, format, meta);
+  if (!meta.sizes || format === 'ndjson') return entries;
+  return entries.map((entry) => ({ ...entry, bytes: 'record' in entry ? Buffer.byteLength(JSON.stringify(entry.record)) : 0 }));
+}
+
+async function decode(data: Buffer, format: Format, meta: DecodeMeta): Promise<Entry[]> {
+  const where = meta.name ?? `packet ${meta.index}`;
   switch (format) {
     case 'ndjson': {
       const entries: Entry[] = [];
+      let number = 0;
       for (const line of data.toString('utf8').split('\n')) {
+        number++;
         const text = line.trim();
         if (!text) continue;
+        const size = meta.sizes ? { bytes: Buffer.byteLength(line) } : {};
         try {
-          entries.push({ record: asRecord(JSON.parse(text)) });
+          entries.push({ record: asRecord(JSON.parse(text)), ...size });
         } catch (error) {
-          entries.push({ failure: { message: `packet ${meta.index}: not JSON: ${(error as Error).message}`, record: excerpt(text) } });
+          const at = meta.name ? `${where} line ${number}` : where;
+          entries.push({ failure: { message: `${at}: not JSON: ${(error as Error).message}`, record: excerpt(text) }, ...size });
         }
       }
       return entries;
@@ -43,7 +64,7 @@ export async function decodePacket(
         const value = JSON.parse(text);
         return (Array.isArray(value) ? value : [value]).map((v) => ({ record: asRecord(v) }));
       } catch (error) {
-        return [{ failure: { message: `packet ${meta.index}: not JSON: ${(error as Error).message}`, record: excerpt(text) } }];
+        return [{ failure: { message: `${where}: not JSON: ${(error as Error).message}`, record: excerpt(text) } }];
       }
     }
     case 'csv': {
@@ -57,14 +78,14 @@ export async function decodePacket(
         }) as DataRecord[];
         return rows.map((record) => ({ record }));
       } catch (error) {
-        return [{ failure: { message: `packet ${meta.index}: not CSV: ${(error as Error).message}` } }];
+        return [{ failure: { message: `${where}: not CSV: ${(error as Error).message}` } }];
       }
     }
     case 'raw':
       return [
         {
           record: {
-            packetIndex: meta.index,
+            packetIndex: meta.index ?? 0,
             contentType: meta.contentType ?? 'application/octet-stream',
             size: data.length,
             data: data.toString('base64'),

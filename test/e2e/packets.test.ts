@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { decodeMulti, encode } from '@msgpack/msgpack';
+import { encode } from '@msgpack/msgpack';
 import { describe, expect, inject, it } from 'vitest';
-import { api, newTenant, packetStream } from '../support/api.ts';
+import { api, fetchBundle, newTenant, packetStream } from '../support/api.ts';
 
 const octets = { 'content-type': 'application/octet-stream' };
 
 async function append(streamId: string, key: string, bytes: Buffer) {
   return api('POST', `/v1/streams/${streamId}/packets`, { key, raw: bytes, headers: octets });
-}
-
-/** Follows a /data redirect and decodes the bundle. */
-async function fetchBundle(location: string) {
-  const response = await fetch(location);
-  expect(response.status).toBe(200);
-  const body = Buffer.from(await response.arrayBuffer());
-  return [...decodeMulti(body)] as [string, number, Uint8Array][];
 }
 
 describe('packet ingest', () => {

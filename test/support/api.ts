@@ -1,4 +1,5 @@
-import { inject } from 'vitest';
+import { decodeMulti } from '@msgpack/msgpack';
+import { expect, inject } from 'vitest';
 
 export const baseUrl = () => inject('sluiceUrl');
 export const adminKey = () => inject('adminKey');
@@ -38,6 +39,14 @@ export async function api<T = any>(method: string, path: string, options: CallOp
     // not JSON: keep the text
   }
   return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** Follows a `/data` redirect and decodes the bundle: `[streamName, packetIndex, bytes]` per packet. */
+export async function fetchBundle(location: string) {
+  const response = await fetch(location);
+  expect(response.status).toBe(200);
+  const body = Buffer.from(await response.arrayBuffer());
+  return [...decodeMulti(body)] as [string, number, Uint8Array][];
 }
 
 /** `api` that keeps every response, so a test can check what none of them may contain (passwords). */

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { api, unique, type ApiResponse } from './api.ts';
+import { api, fetchBundle, unique, type ApiResponse } from './api.ts';
 
 /** Helpers for run tests: usage records, packets, polling a run to a status. */
 export interface UsageRecord {
@@ -93,4 +93,15 @@ export async function startRun(key: string, streamId: string) {
   const res = await api('POST', `/v1/streams/${streamId}/start`, { key });
   expect(res.status, res.text).toBe(201);
   return res.body;
+}
+
+/** Every record of a stream's packet log (NDJSON packets, e.g. written by a packet-sink), in packet order. */
+export async function packetRecords(key: string, streamId: string): Promise<unknown[]> {
+  const status = await api('GET', `/v1/streams/${streamId}/status`, { key });
+  expect(status.status, status.text).toBe(200);
+  if (status.body.packetIndex === 0) return [];
+  const data = await api('GET', `/v1/streams/${streamId}/data?start=1&stop=${status.body.packetIndex}`, { key });
+  expect(data.status, data.text).toBe(302);
+  const packets = await fetchBundle(data.headers.get('location')!);
+  return packets.flatMap(([, , bytes]) => Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
 }

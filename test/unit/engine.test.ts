@@ -103,6 +103,17 @@ describe('the engine on an in-memory packet log', () => {
     expect(await decodePacket(Buffer.from('[{"a":1},{"a":2}]'), 'json', { index: 1 })).toHaveLength(2);
     expect(await decodePacket(Buffer.from('hi'), 'raw', { index: 7 })).toEqual([{ record: { packetIndex: 7, contentType: 'application/octet-stream', size: 2, data: 'aGk=' } }]);
   });
+
+  it('names the packet in failures, or an S3 object with the NDJSON line, and sizes entries when asked (s3-source)', async () => {
+    expect(await decodePacket(Buffer.from('nope'), 'ndjson', { index: 4 })).toEqual([{ failure: { message: expect.stringMatching(/^packet 4: not JSON: /), record: 'nope' } }]);
+    expect(await decodePacket(Buffer.from('{"a":1}\n\n nope \r\n7'), 'ndjson', { name: 'in/x.ndjson', sizes: true })).toEqual([
+      { record: { a: 1 }, bytes: 7 },
+      { failure: { message: expect.stringMatching(/^in\/x\.ndjson line 3: not JSON: /), record: 'nope' }, bytes: 7 },
+      { record: { value: 7 }, bytes: 1 },
+    ]);
+    expect(await decodePacket(Buffer.from('a,b\n1,2\n'), 'csv', { name: 'in/y.csv', sizes: true })).toEqual([{ record: { a: '1', b: '2' }, bytes: 17 }]);
+    expect(await decodePacket(Buffer.from('a\n"x'), 'csv', { name: 'in/z.csv', sizes: true })).toEqual([{ failure: { message: expect.stringMatching(/^in\/z\.csv: not CSV: Quote Not Closed/) }, bytes: 0 }]);
+  });
 });
 
 describe('the run lifecycle table', () => {

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { decodePacket, type Entry } from '../formats.ts';
 import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../types.ts';
 
 /**
@@ -7,8 +7,10 @@ import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../typ
  * or of an `s3` connection's bucket), in key order. Offset: `{key, line}` —
  * the object being read and how many of its entries (lines, CSV rows) were
  * consumed — or `{key, done: true}` once that object is consumed, so objects
- * added later with greater keys are read by the next bundle or run. A line
- * that is not JSON is reported as a failure and skipped.
+ * added later with greater keys are read by the next bundle or run. Objects
+ * decode like packets (shared/engine/formats.ts): a line that is not JSON is
+ * a failure and skipped, a CSV object that does not parse is one failure.
+ * Failures name the key (and the NDJSON line).
  */
 export interface S3SourceConfig {
   client: S3Client;
@@ -23,48 +25,29 @@ export interface S3SourceOffset extends SourceOffset {
   done?: boolean;
 }
 
-type Entry = { record: DataRecord; bytes: number } | { failure: { message: string; record?: string }; bytes: number };
-
 export function createS3Source(config: S3SourceConfig): SourceReader & { read(offset: SourceOffset | undefined, max: number): Promise<SourceBatch & { failures?: { message: string; record?: string }[] }> } {
   let cached: { key: string; entries: Entry[] } | undefined;
 
   const entriesOf = async (key: string): Promise<Entry[]> => {
     if (cached?.key === key) return cached.entries;
-    const object = await config.client.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
-    const text = await object.Body!.transformToString('utf8');
-    const entries: Entry[] = [];
-    if (config.format === 'csv') {
-      try {
-        for (const record of parseCsv(text, { columns: true, skip_empty_lines: true, bom: true }) as DataRecord[]) {
-          entries.push({ record, bytes: Buffer.byteLength(JSON.stringify(record)) });
-        }
-      } catch (error) {
-        entries.push({ failure: { message: `${key}: not CSV: ${(error as Error).message}` }, bytes: 0 });
-      }
-    } else {
-      let n = 0;
-      for (const line of text.split('\n')) {
-        n++;
-        const trimmed = line.trim();
-        if (!trimmed) continue;
-        try {
-          const value = JSON.parse(trimmed);
-          const record = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { value };
-          entries.push({ record, bytes: Buffer.byteLength(line) });
-        } catch (error) {
-          entries.push({ failure: { message: `${key} line ${n}: not JSON: ${(error as Error).message}`, record: trimmed.slice(0, 200) }, bytes: Buffer.byteLength(line) });
-        }
-      }
-    }
+    const object = await inContext(`bucket ${config.bucket} key ${key}`, config.client.send(new GetObjectCommand({ Bucket: config.bucket, Key: key })));
+    const entries = await decodePacket(Buffer.from(await object.Body!.transformToByteArray()), config.format, { name: key, sizes: true });
     cached = { key, entries };
     return entries;
   };
 
+  /** The first object after `after`, past folder markers (`dir/` keys), however many pages of them. */
   const nextKey = async (after: string | undefined): Promise<string | undefined> => {
-    const listed = await config.client.send(
-      new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: after, MaxKeys: 10 }),
-    );
-    return listed.Contents?.map((o) => o.Key!).find((k) => !k.endsWith('/'));
+    for (;;) {
+      const listed = await inContext(
+        `bucket ${config.bucket}`,
+        config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: after, MaxKeys: 10 })),
+      );
+      const keys = listed.Contents?.map((o) => o.Key!) ?? [];
+      const key = keys.find((k) => !k.endsWith('/'));
+      if (key || !listed.IsTruncated || keys.length === 0) return key;
+      after = keys.at(-1);
+    }
   };
 
   return {
@@ -86,7 +69,7 @@ export function createS3Source(config: S3SourceConfig): SourceReader & { read(of
         const entries = await entriesOf(key);
         const take = entries.slice(line, line + (max - records.length - failures.length));
         for (const entry of take) {
-          bytes += entry.bytes;
+          bytes += entry.bytes!;
           if ('record' in entry) records.push(entry.record);
           else failures.push(entry.failure);
         }
@@ -96,4 +79,17 @@ export function createS3Source(config: S3SourceConfig): SourceReader & { read(of
       return { records, failures, offset: position ?? {}, bytes, exhausted: false };
     },
   };
+}
+
+/**
+ * S3 errors name neither the bucket nor the key: prefix them. The error itself
+ * is kept, since its name and status decide whether the bundle is retried.
+ */
+async function inContext<T>(what: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof Error) error.message = `${what}: ${error.message}`;
+    throw error;
+  }
 }

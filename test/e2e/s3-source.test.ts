@@ -1,0 +1,260 @@
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, inject, it } from 'vitest';
+import { api, newTenant, recordingApi, unique } from '../support/api.ts';
+import { createStream, ended, packetRecords, startRun, waitForRun } from '../support/runs.ts';
+
+/**
+ * s3 connections and the s3-source node through HTTP. The local runtime's S3
+ * server plays an external bucket: the test creates it and writes the objects
+ * with its own client, the connection points at it like at any S3 endpoint.
+ */
+const env = inject('runtimeEnv');
+const s3 = new S3Client({
+  endpoint: env.AWS_ENDPOINT_URL_S3,
+  region: env.AWS_REGION,
+  forcePathStyle: true,
+  credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+});
+
+/** Every response of this file, to prove a secret key never comes back. */
+const { call, seen } = recordingApi();
+
+async function bucketWith(objects: Record<string, string>): Promise<string> {
+  const bucket = unique('ext');
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await putObjects(bucket, objects);
+  return bucket;
+}
+
+async function putObjects(bucket: string, objects: Record<string, string>) {
+  for (const [key, body] of Object.entries(objects)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body) }));
+}
+
+const s3Body = (bucket: string, overrides: Record<string, unknown> = {}) => ({
+  name: unique('s3'),
+  type: 'S3',
+  host: env.AWS_ENDPOINT_URL_S3,
+  database: bucket,
+  username: env.AWS_ACCESS_KEY_ID,
+  password: env.AWS_SECRET_ACCESS_KEY,
+  options: { region: env.AWS_REGION },
+  ...overrides,
+});
+
+async function createConnection(key: string, body: Record<string, unknown>): Promise<string> {
+  const created = await call('POST', '/v1/connections', { key, body });
+  expect(created.status, created.text).toBe(201);
+  return created.body.id;
+}
+
+/** A stream whose packet log collects what a packet-sink writes; read back with packetRecords. */
+const collector = (key: string) =>
+  createStream(key, {
+    nodes: [
+      { id: 'in', type: 'http-collector', config: { format: 'ndjson' } },
+      { id: 'rows', type: 'dataset', config: {} },
+    ],
+    edges: [{ from: 'in', to: 'rows' }],
+  });
+
+/** s3-source (config as given) → packet-sink into `target`, two records per bundle so objects span bundles. */
+const s3Definition = (source: Record<string, unknown>, target: string) => ({
+  nodes: [
+    { id: 'src', type: 's3-source', config: source },
+    { id: 'out', type: 'packet-sink', config: { streamId: target } },
+  ],
+  edges: [{ from: 'src', to: 'out' }],
+  settings: { dataBundleSize: 2 },
+});
+
+const runToEnd = async (key: string, streamId: string) => waitForRun(key, (await startRun(key, streamId)).id, ended);
+
+async function sourceStats(key: string, runId: string) {
+  const stats = await api('GET', `/v1/runs/${runId}/stats`, { key });
+  expect(stats.status, stats.text).toBe(200);
+  return stats.body.nodes.find((n: { nodeId: string }) => n.nodeId === 'src');
+}
+
+const NDJSON = {
+  'in/2024-01-01.ndjson': '{"id":1,"name":"ann","tags":["a","b"]}\n{"id":2,"name":"bo","nested":{"x":1.5,"ok":true}}\n\n',
+  // Line 2 is not JSON; line 3 is a JSON scalar (a record {value}); CRLF line ends are fine.
+  'in/2024-01-02.ndjson': '{"id":3,"name":"cy"}\r\n{"id": 4, "name": \r\n42\r\n{"id":5,"name":"dé"}',
+  // Folder markers as S3 consoles create them, more than a listing page (10 keys) of them before the first object, and objects outside the prefix: not read.
+  ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`in/2024-00-empty-${String(i).padStart(2, '0')}/`, ''])),
+  'other/2024-01-01.ndjson': '{"id":99}\n',
+  'input.ndjson': '{"id":98}\n',
+};
+const GOOD_NDJSON = [
+  { id: 1, name: 'ann', tags: ['a', 'b'] },
+  { id: 2, name: 'bo', nested: { x: 1.5, ok: true } },
+  { id: 3, name: 'cy' },
+  { value: 42 },
+  { id: 5, name: 'dé' },
+];
+
+describe('s3 connections', () => {
+  it('pings a bucket of the local S3 server: ok, then 503 with the reason for a missing bucket and for an unknown access key', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith({});
+    const good = await call('POST', '/v1/connections', { key, body: s3Body(bucket) });
+    expect(good.status, good.text).toBe(201);
+    expect(good.body).toMatchObject({ type: 's3', host: env.AWS_ENDPOINT_URL_S3, database: bucket, username: env.AWS_ACCESS_KEY_ID, hasPassword: true });
+    expect(good.body).not.toHaveProperty('password');
+    const ping = await call('POST', `/v1/connections/${good.body.id}/ping`, { key });
+    expect(ping.status, ping.text).toBe(200);
+    expect(ping.body).toEqual({ ok: true, latencyMs: expect.any(Number) });
+
+    // The endpoint as host + port + ssl:false instead of a URL.
+    const { hostname, port } = new URL(env.AWS_ENDPOINT_URL_S3);
+    const hostPort = await createConnection(key, s3Body(bucket, { host: hostname, port: Number(port), ssl: false }));
+    expect((await call('POST', `/v1/connections/${hostPort}/ping`, { key })).body).toEqual({ ok: true, latencyMs: expect.any(Number) });
+
+    const missing = await createConnection(key, s3Body(`${bucket}-missing`));
+    const pingMissing = await call('POST', `/v1/connections/${missing}/ping`, { key });
+    expect(pingMissing.status).toBe(503);
+    expect(pingMissing.body).toEqual({ ok: false, error: `bucket ${bucket}-missing does not exist (HTTP 404)` });
+
+    // (The local server knows one access key id and does not check SigV4 signatures of plain requests: an unknown key id is refused.)
+    const wrongKey = await createConnection(key, s3Body(bucket, { username: 'AKIANOTAKNOWNKEY', password: 'not-the-Secret-42' }));
+    const pingWrong = await call('POST', `/v1/connections/${wrongKey}/ping`, { key });
+    expect(pingWrong.status).toBe(503);
+    expect(pingWrong.body).toEqual({ ok: false, error: `access to bucket ${bucket} denied (HTTP 403): check the access key pair and the bucket policy` });
+  });
+
+  it('tests an unsaved s3 connection through the DBConvert face', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith({});
+    const { name: _, ...unsaved } = s3Body(bucket);
+    const ok = await call('POST', '/api/v1/connections/test', { key, body: unsaved });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body).toEqual({ ping: 'ok', latencyMs: expect.any(Number) });
+    const failed = await call('POST', '/api/v1/connections/test', { key, body: { ...unsaved, database: `${bucket}-missing` } });
+    expect(failed.status).toBe(503);
+    expect(failed.body).toEqual({ ping: 'failed', error: `bucket ${bucket}-missing does not exist (HTTP 404)` });
+  });
+
+  it('refuses an s3 connection without a bucket with 400', async () => {
+    const { key } = await newTenant();
+    const res = await call('POST', '/v1/connections', { key, body: s3Body('') });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ message: 'database (the bucket name) is required for an s3 connection', details: [{ path: 'database', message: 'required' }] });
+  });
+});
+
+describe('s3-source', () => {
+  it('reads the NDJSON objects under a prefix in key order, skips a line that is not JSON, and a later run reads only new objects', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith(NDJSON);
+    const connectionId = await createConnection(key, s3Body(bucket));
+    const target = await collector(key);
+    const stream = await createStream(key, s3Definition({ connectionId, prefix: 'in/', format: 'ndjson' }, target.id));
+
+    const run = await runToEnd(key, stream.id);
+    expect(run.status, JSON.stringify(run)).toBe('finished');
+    expect(await packetRecords(key, target.id)).toEqual(GOOD_NDJSON);
+    // bytesIn: the lines read, bad or good (blank lines and line ends not counted).
+    const lines = Object.entries(NDJSON)
+      .filter(([objectKey]) => objectKey.startsWith('in/'))
+      .flatMap(([, text]) => text.split('\n'))
+      .filter((line) => line.trim());
+    expect(await sourceStats(key, run.id)).toMatchObject({ in: 6, out: 5, failed: 1, bytesIn: lines.reduce((n, line) => n + Buffer.byteLength(line), 0) });
+    expect(run.recentErrors).toEqual([
+      {
+        code: 'record_failed',
+        nodeId: 'src',
+        message: expect.stringMatching(/^in\/2024-01-02\.ndjson line 2: not JSON: /),
+        record: '{"id": 4, "name":',
+        at: expect.any(String),
+      },
+    ]);
+    const offsets = await api('GET', `/v1/streams/${stream.id}/offsets`, { key });
+    expect(offsets.body.offsets.src).toEqual({ key: 'in/2024-01-02.ndjson', done: true });
+
+    // An object with a greater key arrives: the next run reads it and nothing else.
+    await putObjects(bucket, { 'in/2024-01-03.ndjson': '{"id":6}\n{"id":7}\n{"id":8}\n' });
+    const again = await runToEnd(key, stream.id);
+    expect(again.status).toBe('finished');
+    expect(again.stats.totals).toMatchObject({ in: 3, failed: 0 });
+    expect(await packetRecords(key, target.id)).toEqual([...GOOD_NDJSON, { id: 6 }, { id: 7 }, { id: 8 }]);
+
+    // The connection is in use: it cannot be deleted.
+    const refused = await call('DELETE', `/v1/connections/${connectionId}`, { key });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(stream.id);
+  });
+
+  it('fails the run at the bad line with onError fail, after committing the bundles before it', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith(NDJSON);
+    const connectionId = await createConnection(key, s3Body(bucket));
+    const target = await collector(key);
+    const stream = await createStream(key, s3Definition({ connectionId, prefix: 'in/', onError: 'fail' }, target.id));
+    const run = await runToEnd(key, stream.id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ code: 'Sluice.RecordFailed', message: expect.stringMatching(/^node src: in\/2024-01-02\.ndjson line 2: not JSON: /) });
+    // Bundle 1 (the first object) was committed; bundle 2 (record 3 and the bad line) was not.
+    expect(await packetRecords(key, target.id)).toEqual(GOOD_NDJSON.slice(0, 2));
+    expect((await api('GET', `/v1/streams/${stream.id}/offsets`, { key })).body.offsets.src).toEqual({ key: 'in/2024-01-01.ndjson', done: true });
+  });
+
+  it('reads CSV objects with a header row as string records; an object that is not CSV is one failed record', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith({
+      'csv/a.csv': 'id,name,city\n1,ann,"Oslo, NO"\n2,"bo ""b""",Rome\n\n3,cy,\n',
+      // An unclosed quote: the object is one failure and none of its rows are read.
+      'csv/b.csv': 'id,name\n4,dan\n5,"eve\n',
+      // A row with more fields than the header: the same.
+      'csv/c.csv': 'id,name\n6,fay,extra\n',
+      // A byte order mark and CRLF line ends are fine.
+      'csv/d.csv': '\ufeffid,name\r\n7,gus\r\n',
+    });
+    const connectionId = await createConnection(key, s3Body(bucket));
+    const target = await collector(key);
+    const stream = await createStream(key, s3Definition({ connectionId, prefix: 'csv/', format: 'csv' }, target.id));
+    const run = await runToEnd(key, stream.id);
+    expect(run.status, JSON.stringify(run)).toBe('finished');
+    const records = [
+      { id: '1', name: 'ann', city: 'Oslo, NO' },
+      { id: '2', name: 'bo "b"', city: 'Rome' },
+      { id: '3', name: 'cy', city: '' },
+      { id: '7', name: 'gus' },
+    ];
+    expect(await packetRecords(key, target.id)).toEqual(records);
+    // bytesIn of CSV: the JSON size of the records read (an object that does not parse counts 0).
+    expect(await sourceStats(key, run.id)).toMatchObject({ in: 6, out: 4, failed: 2, bytesIn: records.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)), 0) });
+    expect(run.recentErrors.map((e: { message: string }) => e.message)).toEqual([
+      expect.stringMatching(/^csv\/b\.csv: not CSV: Quote Not Closed/),
+      expect.stringMatching(/^csv\/c\.csv: not CSV: Invalid Record Length/),
+    ]);
+  });
+
+  it('reads the solution’s own prefix of the Sluice bucket when no connection is given', async () => {
+    const { key, solution } = await newTenant();
+    const other = await newTenant();
+    await putObjects(env.BUCKET_NAME, {
+      [`solutions/${solution.id}/imports/1.ndjson`]: '{"mine":1}\n',
+      [`solutions/${other.solution.id}/imports/1.ndjson`]: '{"theirs":1}\n',
+    });
+    const target = await collector(key);
+    const stream = await createStream(key, s3Definition({ prefix: 'imports/' }, target.id));
+    expect((await runToEnd(key, stream.id)).status).toBe('finished');
+    expect(await packetRecords(key, target.id)).toEqual([{ mine: 1 }]);
+  });
+
+  it('fails the run with the bucket’s name when the connection’s bucket does not exist', async () => {
+    const { key } = await newTenant();
+    const bucket = unique('ext-missing');
+    const connectionId = await createConnection(key, s3Body(bucket));
+    const target = await collector(key);
+    const stream = await createStream(key, s3Definition({ connectionId, prefix: 'in/' }, target.id));
+    const run = await runToEnd(key, stream.id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ code: 'NoSuchBucket', message: `bucket ${bucket}: The specified bucket does not exist` });
+  });
+});
+
+it('never returns a secret key in any response of this file', () => {
+  // (The local server's own secret equals its access key id, which is returned as `username`: only the made-up one is checked.)
+  expect(seen.length).toBeGreaterThan(10);
+  for (const res of seen) expect(res.text).not.toContain('not-the-Secret-42');
+});
