@@ -108,7 +108,7 @@ async function errorResult(error: unknown, face: Face, requestId: string): Promi
   let known: SluiceError;
   if (error instanceof SluiceError) {
     known = error;
-    if (known.status >= 500) await logger.error('request failed', { code: known.code, message: known.message, requestId });
+    if (known.status >= 500) await logger.error('request failed', { code: known.code, reason: known.message, requestId });
   } else {
     // Never leak internals: log the stack, answer a generic 500.
     await logger.error('unexpected error', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { errorBody } from '#shared/http/faces.ts';
-import { conflict, invalid } from '#shared/model/errors.ts';
+import { conflict, invalid, unavailable } from '#shared/model/errors.ts';
 import { mergePatch } from '#shared/model/merge-patch.ts';
 import { decodeCursor, encodeCursor } from '#shared/store/pagination.ts';
 import { presentedKey, keyIdOf } from '#shared/services/keys.ts';
@@ -56,17 +56,38 @@ describe('API key headers', () => {
 });
 
 describe('the logger', () => {
-  it('has written the line when the call resolves (the logger chunk loads on first use; Lambda may freeze after the reply)', async () => {
-    const { logger } = await import('#shared/http/logger.ts');
+  /** Every line written to stdout and stderr while `work` runs. */
+  async function captured(work: () => Promise<unknown>): Promise<string[]> {
     const written: string[] = [];
     const spies = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')].map((spy) =>
       spy.mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0),
     );
     try {
-      await logger.error('logged before the reply', { requestId: 'r-log' });
+      await work();
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
+    return written;
+  }
+
+  it('has written the line when the call resolves (the logger chunk loads on first use; Lambda may freeze after the reply)', async () => {
+    const { logger } = await import('#shared/http/logger.ts');
+    const written = await captured(() => logger.error('logged before the reply', { requestId: 'r-log' }));
     expect(written.join('')).toContain('logged before the reply');
+  });
+
+  it('says why a request answered 5xx (not under a key the logger drops as reserved)', async () => {
+    const { httpHandler } = await import('#shared/http/handler.ts');
+    const handler = httpHandler(async () => {
+      throw unavailable('the table is throttled');
+    });
+    let reply: { statusCode: number } | undefined;
+    const written = await captured(async () => {
+      reply = (await handler({ routeKey: 'GET /v1/health', headers: {}, requestContext: { requestId: 'r-5xx' } } as never)) as { statusCode: number };
+    });
+    expect(reply?.statusCode).toBe(503);
+    const line = written.find((text) => text.includes('request failed'));
+    expect(line && JSON.parse(line)).toMatchObject({ level: 'ERROR', code: 'unavailable', reason: 'the table is throttled', requestId: 'r-5xx' });
+    expect(written.join('')).not.toContain('reserved key');
   });
 });
