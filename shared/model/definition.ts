@@ -44,7 +44,10 @@ function buildSchemas() {
       prefix: z._default(z.string(), ''),
       format: z._default(z.enum(['ndjson', 'csv']), 'ndjson'),
       onError,
-    }),
+    }).check(z.refine((c) => !c.bucket || c.connectionId, {
+      message: 'bucket needs a connectionId (without one the source reads the solution\'s own folder of the Sluice bucket)',
+      path: ['bucket'],
+    })),
     filter: z.strictObject({ expression, onError }),
     map: z.strictObject({ expression, onError }),
     meter: z.strictObject({

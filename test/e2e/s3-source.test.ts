@@ -239,6 +239,10 @@ describe('s3-source', () => {
     const stream = await createStream(key, s3Definition({ prefix: 'imports/' }, target.id));
     expect((await runToEnd(key, stream.id)).status).toBe('finished');
     expect(await packetRecords(key, target.id)).toEqual([{ mine: 1 }]);
+    // A bucket of its own needs a connection: it is refused rather than silently read from the Sluice bucket.
+    const refused = await call('POST', '/v1/streams', { key, body: { name: unique('s3-bucket'), definition: s3Definition({ bucket: 'some-bucket', prefix: 'imports/' }, target.id) } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details.map((d: { path: string }) => d.path)).toEqual(['definition.nodes[0].config.bucket']);
   });
 
   it('fails the run with the bucket’s name when the connection’s bucket does not exist', async () => {

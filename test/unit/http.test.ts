@@ -83,7 +83,7 @@ describe('the logger', () => {
     });
     let reply: { statusCode: number } | undefined;
     const written = await captured(async () => {
-      reply = (await handler({ routeKey: 'GET /v1/health', headers: {}, requestContext: { requestId: 'r-5xx' } } as never)) as { statusCode: number };
+      reply = (await handler({ routeKey: 'GET /v1/health', headers: {}, requestContext: { requestId: 'r-5xx' } } as never, {} as never)) as { statusCode: number };
     });
     expect(reply?.statusCode).toBe(503);
     const line = written.find((text) => text.includes('request failed'));
