@@ -9,7 +9,7 @@ import { allPages } from '../store/pagination.ts';
 import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
 import { createStream, deleteStream, getStream, listStreams, streamInput, streamName } from './streams.ts';
 import { runningMs } from './run-stats.ts';
-import { getRun, startRunOf } from './runs.ts';
+import { getRun, pauseRunRecord, resumeRunRecord, startRunOf, stopRunRecord } from './runs.ts';
 
 /**
  * The DBConvert Streams face over the core (seed 003): a stream
@@ -206,6 +206,19 @@ export async function getStartedStream(principal: Principal, streamId: string): 
   const run = runId ? await unlessNotFound(getRun(principal, runId)) : undefined;
   if (run?.face !== DBCONVERT_FACE) throw notFound(`stream ${streamId}`);
   return run;
+}
+
+const CONTROLS = { pause: pauseRunRecord, resume: resumeRunRecord, stop: stopRunRecord };
+
+/** Pauses, resumes or stops a started stream; a refusal (409) names it by its `stream_` id, as this face does. */
+export async function controlStartedStream(principal: Principal, streamId: string, action: keyof typeof CONTROLS): Promise<RunRecord> {
+  const run = await getStartedStream(principal, streamId);
+  try {
+    return await CONTROLS[action](run);
+  } catch (error) {
+    if (isSluiceError(error)) error.message = error.message.replaceAll(`run ${run.id}`, `stream ${streamId}`);
+    throw error;
+  }
 }
 
 export const nowUnix = () => Math.floor(Date.now() / 1000);

@@ -232,7 +232,10 @@ describe('DBConvert face /api/v1', () => {
     await sleep(600);
     const stillPaused = (await call('GET', `/api/v1/streams/${started.body.id}/stats`, { key })).body;
     expect(stillPaused.source.counter).toBe(atPause.source.counter);
-    expect((await call('POST', `/api/v1/streams/${started.body.id}/pause`, { key })).status).toBe(409);
+    const again = await call('POST', `/api/v1/streams/${started.body.id}/pause`, { key });
+    expect(again.status).toBe(409);
+    // Named as this face names it: the stream, not the core's run.
+    expect(again.body.error).toMatch(new RegExp(`^stream ${started.body.id} is paused; `));
     const resumed = await call('POST', `/api/v1/streams/${started.body.id}/resume`, { key });
     expect(resumed.status).toBe(200);
     expect(resumed.body).toMatchObject({ status: 'RUNNING', resumed: expect.any(Number) });
@@ -240,7 +243,10 @@ describe('DBConvert face /api/v1', () => {
     expect(final.source).toMatchObject({ counter: 6000, status: 'FINISHED' });
     expect(final.target.counter).toBe(6000);
     expect(await tableChecksums(db.pg, items, ITEM_COLUMNS)).toEqual(await tableChecksums(db.pg, `${items}_orig`, ITEM_COLUMNS));
-    expect((await call('POST', `/api/v1/streams/${started.body.id}/resume`, { key })).status).toBe(409);
+    const late = await call('POST', `/api/v1/streams/${started.body.id}/resume`, { key });
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatch(new RegExp(`^stream ${started.body.id} is finished; `));
+    expect(late.body.error).not.toContain('run_');
   });
 
   it('ends runs with EVENT_LIMIT_REACHED and TIME_LIMIT_REACHED from limits, and fails with the database message for a missing table', async () => {
