@@ -70,4 +70,47 @@ describe('PostgreSQL CDC through logical decoding (test_decoding, peek then adva
     await source.close!();
     await sink.close!();
   });
+
+  it('keeps a TOASTed value an update leaves out, within one bundle and across bundles', async () => {
+    const table = tableName('cdc_toast');
+    // EXTERNAL: values over ~2 kB are stored out of line and uncompressed, so an update that does not touch them omits them.
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(table)} (id integer PRIMARY KEY, note text, big text)`);
+    await db.pg.query(`ALTER TABLE ${db.pg.quote(table)} ALTER COLUMN big SET STORAGE EXTERNAL`);
+    await db.my.query(`CREATE TABLE ${db.my.quote(table)} (id INT PRIMARY KEY, note TEXT, big LONGTEXT)`);
+    const slot = slotName(`stm_${table.toUpperCase()}`, 'src');
+    const source = createPgCdcSource(paramsOf(dbs().postgresql), { slot, tables: [{ name: table }] });
+    const sink = createTableSink(paramsOf(dbs().mysql), {});
+    let offset: PgCdcOffset | undefined;
+    let bundle = 0;
+    const step = async () => {
+      const batch = await source.read(offset, 500);
+      if (batch.records.length) await sink.write(batch.records, { runId: 'r1', streamId: 's', solutionId: 's', bundle: ++bundle });
+      offset = batch.offset as PgCdcOffset;
+      return batch.records;
+    };
+    const target = () => db.my.query<{ id: number; note: string; size: number; head: string }>(`SELECT id, note, LENGTH(big) AS size, LEFT(big, 3) AS head FROM ${db.my.quote(table)} ORDER BY id`);
+    await step(); // creates the slot
+    const t = db.pg.quote(table);
+
+    // Inserted and updated in one bundle: the update's missing column comes from the insert.
+    await db.pg.query(`INSERT INTO ${t} VALUES (1, 'a', 'one' || repeat('x', 9997))`);
+    await db.pg.query(`UPDATE ${t} SET note = 'b' WHERE id = 1`);
+    const first = await step();
+    expect(first.map((r) => [r.__op, 'big' in r])).toEqual([['insert', true], ['update', false]]);
+    expect(await target()).toEqual([{ id: 1, note: 'b', size: 10000, head: 'one' }]);
+
+    // Across bundles, next to a record that carries the column: each is written with its own columns.
+    await db.pg.query(`UPDATE ${t} SET note = 'c' WHERE id = 1`);
+    await db.pg.query(`INSERT INTO ${t} VALUES (2, 'n', 'two' || repeat('y', 4997))`);
+    const second = await step();
+    expect(second.map((r) => [r.__op, 'big' in r])).toEqual([['update', false], ['insert', true]]);
+    expect(await target()).toEqual([
+      { id: 1, note: 'c', size: 10000, head: 'one' },
+      { id: 2, note: 'n', size: 5000, head: 'two' },
+    ]);
+
+    await source.dropSlot();
+    await source.close!();
+    await sink.close!();
+  });
 });

@@ -139,12 +139,16 @@ export function createTableSql(s: SqlSession, name: string, source: TableSchema)
 /** Upserts and deletes one table's records; the last change of a key in the bundle wins. */
 async function applyChanges(s: SqlSession, target: Target, records: DataRecord[]): Promise<number> {
   const pk = target.schema.primaryKey;
+  // The last change of a key wins. An update may leave a column out (PostgreSQL omits a
+  // TOASTed value it did not change): it keeps what an earlier change in this batch set.
   const latest = new Map<string, DataRecord>();
   let bytes = 0;
   for (const record of records) {
     const key = JSON.stringify(pk.map((k) => normaliseKey(record[k])));
+    const earlier = latest.get(key);
     latest.delete(key);
-    latest.set(key, record);
+    const carriesOn = earlier !== undefined && earlier[OP_FIELD] !== 'delete' && record[OP_FIELD] !== 'delete';
+    latest.set(key, carriesOn ? { ...earlier, ...record } : record);
   }
   const upserts: DataRecord[] = [];
   const deletes: DataRecord[] = [];
@@ -159,8 +163,23 @@ async function applyChanges(s: SqlSession, target: Target, records: DataRecord[]
       await s.query(`DELETE FROM ${s.quoteTable(target.name)} WHERE ${condition}`, args);
     }
   }
-  if (upserts.length === 0) return bytes;
-  const columns = Object.keys(upserts[0]).filter((c) => !c.startsWith('__') && target.types.has(c));
+  // Each upsert writes only the columns its records carry, so a record that leaves one out
+  // (see above) is written apart from those that carry it, and its row keeps that column.
+  const byColumns = new Map<string, { columns: string[]; records: DataRecord[] }>();
+  for (const record of upserts) {
+    const columns = Object.keys(record).filter((c) => !c.startsWith('__') && target.types.has(c)).sort();
+    const signature = columns.join('\u0000');
+    const group = byColumns.get(signature) ?? byColumns.set(signature, { columns, records: [] }).get(signature)!;
+    group.records.push(record);
+  }
+  for (const { columns, records: group } of byColumns.values()) bytes += await upsert(s, target, columns, group);
+  return bytes;
+}
+
+/** Inserts the records, or updates the rows with their keys: only `columns`, the ones they all carry. */
+async function upsert(s: SqlSession, target: Target, columns: string[], upserts: DataRecord[]): Promise<number> {
+  const pk = target.schema.primaryKey;
+  let bytes = 0;
   for (const k of pk) if (!columns.includes(k)) throw new Error(`records for ${target.name} lack its primary key column ${k}`);
   const chunk = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
   const types = columns.map((c) => target.types.get(c)?.type);
