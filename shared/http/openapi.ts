@@ -315,7 +315,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/streams/{id}': { summary: 'Get a stream (?fields=, ?version=)', response: streamSchema },
   'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match)', body: streamInput(), response: streamSchema },
   'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match)', response: streamSchema },
-  'DELETE /v1/streams/{id}': { summary: 'Delete a stream: 204; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
+  'DELETE /v1/streams/{id}': { summary: 'Delete a stream: 204, taking it out of every stream group that lists it (new group revision) in the same transaction; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
 
   // --- versions, export/import, deploy (issue 3) ---
   'GET /v1/streams/{id}/versions': {
@@ -405,7 +405,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: z.object({ dataSource: z.record(z.string(), z.unknown()).optional(), account: z.record(z.string(), z.unknown()).optional(), streamConfiguration: z.record(z.string(), z.unknown()).optional(), schemaDefinition: domoSchemaBody.optional() }),
     response: domoStreamSchema,
   },
-  'DELETE /api/data/v1/streams/{id}': { summary: 'Domo: delete a stream: 204; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
+  'DELETE /api/data/v1/streams/{id}': { summary: 'Domo: delete a stream: 204, taking it out of every stream group that lists it; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
   'POST /api/data/v1/streams/{id}/executions': { summary: 'Domo: create an execution; {"updateMethod":"REPLACE"} overrides the stream\'s method', body: executionBody, response: domoExecutionSchema },
   'GET /api/data/v1/streams/{id}/executions': { summary: 'Domo: list executions, newest first (?limit&offset)', response: z.array(domoExecutionSchema) },
   'GET /api/data/v1/streams/{id}/executions/{executionId}': { summary: 'Domo: get an execution', response: domoExecutionSchema },
@@ -444,7 +444,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PUT /v1/stream-groups/{id}': { summary: 'Replace a stream group (If-Match)', body: groupInput() },
   'DELETE /v1/stream-groups/{id}': { summary: 'Delete a stream group (409 while running)' },
   'POST /v1/stream-groups/{id}/start': {
-    summary: 'Start a group run (201): every stream is prepared (exists, valid, version pinned), then the streams run one after another; a failed stream fails the group run; 409 while running; 503 when its execution cannot start (that group run is recorded failed, error start_failed); Idempotency-Key',
+    summary: 'Start a group run (201): every stream is prepared (exists, valid, version pinned), then the streams run one after another; a failed stream fails the group run; 409 while running or when the group has no streams (its last one was deleted); 503 when its execution cannot start (that group run is recorded failed, error start_failed); Idempotency-Key',
     response: groupRunSchema,
   },
   'POST /v1/stream-groups/{id}/stop': { summary: 'Stop the running stream and the group run; the checkpoint is kept; 409 if not running', response: groupRunSchema },

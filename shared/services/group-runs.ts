@@ -69,6 +69,8 @@ export type GroupStartOutcome = { run: GroupRunRecord; duplicate?: false } | { r
 /** Starts a group run (API or a schedule fire): claims the group, then starts the execution of attempt 1. */
 export async function startGroupOf(group: GroupRecord, options: { trigger: 'api' | 'schedule'; fireTime?: string }): Promise<GroupStartOutcome> {
   groupStateMachineArn(); // fail before writing anything when the state machine is not configured
+  // Deleting a group's last stream leaves it empty (docs/groups.md "Stream delete"); a PUT gives it streams again.
+  if (!group.streams.length) throw conflict(`stream group ${group.id} has no streams (they were deleted); PUT the group with streams before starting it`);
   const now = new Date().toISOString();
   const run: GroupRunRecord = {
     id: newId('groupRun'),

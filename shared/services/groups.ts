@@ -5,6 +5,7 @@ import { conflict, invalid, notFound, preconditionFailed, type ErrorDetail } fro
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import {
+  dropDeletedStream,
   getGroupRecord,
   insertGroup,
   listGroupRecords,
@@ -40,6 +41,19 @@ async function checkStreams(solutionId: string, streams: string[]): Promise<void
   if (details.length) throw invalid(`the group lists streams that do not exist: ${details.map((d) => d.message.slice(10)).join(', ')}`, details);
 }
 
+/**
+ * After a group write: a stream it added that was deleted since
+ * checkStreams read it. That delete read the stream's memberships before this
+ * write, so its transaction left this group alone; the group drops the
+ * stream itself (the delete checks again after its commit: one of the two
+ * sees the other). True when the group changed.
+ */
+async function dropDeletedStreams(groupId: string, added: string[]): Promise<boolean> {
+  const gone = (await Promise.all(added.map(async (id) => ((await getStreamRecord(id)) ? undefined : id)))).filter((id) => id !== undefined);
+  for (const id of gone) await dropDeletedStream(groupId, id);
+  return gone.length > 0;
+}
+
 export async function getGroup(principal: Principal, id: string): Promise<GroupRecord> {
   const group = await getGroupRecord(id);
   if (!group || (group.solutionId !== principal.solutionId && !isAdmin(principal))) throw notFound(`stream group ${id}`);
@@ -59,9 +73,10 @@ export async function createGroup(principal: Principal, input: GroupInput): Prom
     activeGroupRun: null,
   };
   await insertGroup(group);
+  const dropped = await dropDeletedStreams(group.id, group.streams);
   // Armed after the group is recorded; should this fail (5xx), a PUT of the group arms it again.
   if (group.schedule) await armGroupSchedule(group);
-  return group;
+  return dropped ? ((await getGroupRecord(group.id)) ?? group) : group;
 }
 
 export async function replaceGroupDefinition(principal: Principal, id: string, input: GroupInput, expectedRevision?: number): Promise<GroupRecord> {
@@ -77,8 +92,10 @@ export async function replaceGroupDefinition(principal: Principal, id: string, i
     const next: GroupRecord = { ...current, ...input, revision: current.revision + 1, updatedAt: new Date().toISOString() };
     const outcome = await replaceGroup(current, next);
     if (outcome === 'ok') {
+      const dropped = await dropDeletedStreams(id, next.streams.filter((streamId) => !current.streams.includes(streamId)));
       if (next.schedule || current.schedule) await armGroupSchedule(next);
-      return { ...next, activeGroupRun: (await getGroupRecord(id))?.activeGroupRun ?? null };
+      const stored = await getGroupRecord(id);
+      return dropped && stored ? stored : { ...next, activeGroupRun: stored?.activeGroupRun ?? null };
     }
     if (outcome === 'running') throw conflict(`stream group ${id} is running; its streams cannot change until it ends`);
     if (expectedRevision !== undefined) throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);

@@ -6,8 +6,8 @@ import { conflict, invalid, notFound, preconditionFailed, tooLarge } from '../mo
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
-import { getGroupRecord } from '../store/groups.ts';
-import { queryAll } from '../store/query.ts';
+import { dropDeletedStream, getGroupRecord, groupIdsOfStream, type GroupRecord } from '../store/groups.ts';
+import { logger } from '../http/logger.ts';
 import { claimConnection } from '../store/connections.ts';
 import {
   getStreamRecord,
@@ -132,25 +132,54 @@ export async function updateStream(
   throw conflict(`stream ${id} is being changed by others; try again`);
 }
 
-/** A delete transaction holds the stream, its name claim, its purge tombstone and one ConditionCheck per group (DynamoDB: 100 items). */
-const MAX_GROUP_CHECKS = 97;
+/** A delete transaction holds the stream, its name claim, its purge tombstone and two writes per group (DynamoDB: 100 items). */
+export const MAX_DELETE_GROUPS = 48;
 
+/**
+ * Deletes the stream and takes it out of every group that lists it, in one
+ * transaction (store/streams.ts removeStream). Refused (409) while one of
+ * those groups has a group run in progress: checked here for the message,
+ * and again in the transaction for the race. A group written meanwhile (PUT,
+ * start, delete) makes the delete read again, a few times.
+ */
 export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
-  const stream = await getStream(principal, id);
-  if (expectedRevision !== undefined && stream.revision !== expectedRevision) {
-    throw preconditionFailed(`stream ${id} is at revision ${stream.revision}, not ${expectedRevision}`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stream = await getStream(principal, id);
+    if (expectedRevision !== undefined && stream.revision !== expectedRevision) {
+      throw preconditionFailed(`stream ${id} is at revision ${stream.revision}, not ${expectedRevision}`);
+    }
+    if (stream.activeRun) throw conflict(`stream ${id} has an active run ${stream.activeRun.id}; stop it first`);
+    // Its groups by membership items (PK=STM#{id}, SK=GROUP#{groupId}); a group that no longer lists it (or is gone) has nothing to change.
+    const groups = (await Promise.all((await groupIdsOfStream(id)).map((groupId) => getGroupRecord(groupId)))).filter(
+      (group): group is GroupRecord => group?.streams.includes(id) ?? false,
+    );
+    const running = groups.find((group) => group.activeGroupRun);
+    if (running) throw conflict(`stream ${id} belongs to stream group ${running.id}, which is running (${running.activeGroupRun!.id}); stop the group first`);
+    if (groups.length > MAX_DELETE_GROUPS) {
+      throw conflict(`stream ${id} belongs to ${groups.length} stream groups; a delete takes a stream out of at most ${MAX_DELETE_GROUPS}: remove it from some groups first`);
+    }
+    const outcome = await removeStream(stream, groups);
+    if (outcome === 'busy') throw conflict(`stream ${id} has an active run; stop it first`);
+    if (outcome === 'stale' && expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
+    if (outcome !== 'ok') continue;
+    await dropFromLateGroups(id, groups);
+    await onStreamDeleted(stream);
+    return;
   }
-  if (stream.activeRun) throw conflict(`stream ${id} has an active run ${stream.activeRun.id}; stop it first`);
-  // Not while a group it belongs to is running (membership items PK=STM#{id}, SK=GROUP#{groupId}):
-  // checked here for the message, and again in the delete transaction for the race.
-  const groupIds = (await queryAll(`STM#${id}`, 'GROUP#')).map((item) => String(item.groupId));
-  const running = (await Promise.all(groupIds.map((groupId) => getGroupRecord(groupId)))).find((group) => group?.activeGroupRun);
-  if (running) throw conflict(`stream ${id} belongs to stream group ${running.id}, which is running (${running.activeGroupRun!.id}); stop the group first`);
-  const outcome = await removeStream(stream, groupIds.slice(0, MAX_GROUP_CHECKS));
-  if (outcome === 'busy') throw conflict(`stream ${id} has an active run; stop it first`);
-  if (outcome === 'group-running') throw conflict(`stream ${id} belongs to a stream group that is running; stop the group first`);
-  if (outcome === 'stale') throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
-  await onStreamDeleted(stream);
+  throw conflict(`stream ${id} or its stream groups are being changed by others; try again`);
+}
+
+/**
+ * A group write that added the stream after the memberships above were read
+ * is not in the transaction. Its membership item is there now if it
+ * committed before the delete; if it committed after, its own check finds
+ * the stream gone (services/groups.ts): one of the two sees the other.
+ */
+async function dropFromLateGroups(id: string, handled: GroupRecord[]): Promise<void> {
+  const late = (await groupIdsOfStream(id)).filter((groupId) => !handled.some((group) => group.id === groupId));
+  for (const groupId of late) {
+    if (!(await dropDeletedStream(groupId, id))) await logger.warn('a deleted stream stays listed in a stream group that kept changing', { streamId: id, groupId });
+  }
 }
 
 export interface StreamFilters {

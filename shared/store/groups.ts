@@ -3,7 +3,7 @@ import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { cancellationReasons } from './errors.ts';
 import { purgeTombstonePut } from './purge.ts';
-import { queryPage, type Item } from './query.ts';
+import { queryAll, queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
 import { slotFree } from './slots.ts';
@@ -151,6 +151,70 @@ export async function removeGroup(group: GroupRecord): Promise<GroupWriteOutcome
     if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return group.activeGroupRun ? 'running' : 'stale';
     throw error;
   }
+}
+
+/** The groups whose membership items name the stream, read consistently (the stream delete acts on what it finds). */
+export async function groupIdsOfStream(streamId: string): Promise<string[]> {
+  return (await queryAll(`STM#${streamId}`, 'GROUP#', undefined, true)).map((item) => String(item.groupId));
+}
+
+/**
+ * The two writes that take `streamId` out of `group` (as read): the group's
+ * list without it, `revision + 1` and `updatedAt`, and its membership item
+ * deleted. `whileIdle` adds the condition that no group run is active.
+ *
+ * The list is SET under the revision read, not `REMOVE streams[i]` under
+ * `streams[i] = :id`. Both remove exactly this id, but every write of
+ * `streams` (replaceGroup) bumps the revision, so `revision = :revision` says
+ * in one condition that the list is still the one read; the write is a
+ * revision step like any other (an If-Match on the old revision gets 412; a
+ * start that copied the old list fails its revision-conditioned claim and
+ * copies it again), and the new revision is known without reading it back. A
+ * write that lands between the read and this one (a PUT, a start, a group
+ * delete) fails the condition and the caller reads again: neither write is
+ * lost. `attribute_exists(PK)` keeps the update from creating a group.
+ */
+export function streamDropWrites(group: GroupRecord, streamId: string, options: { whileIdle: boolean }) {
+  return [
+    {
+      Update: {
+        TableName: tableName(),
+        Key: groupKey(group.id),
+        UpdateExpression: 'SET streams = :streams, revision = :next, updatedAt = :updatedAt',
+        ConditionExpression: `attribute_exists(PK) AND revision = :revision${options.whileIdle ? ` AND ${slotFree('activeGroupRun')}` : ''}`,
+        ExpressionAttributeValues: {
+          ':streams': group.streams.filter((id) => id !== streamId),
+          ':next': group.revision + 1,
+          ':updatedAt': new Date().toISOString(),
+          ':revision': group.revision,
+          ...(options.whileIdle ? { ':null': null } : {}),
+        },
+      },
+    },
+    { Delete: { TableName: tableName(), Key: membershipKey(streamId, group.id) } },
+  ];
+}
+
+/**
+ * Takes a stream that no longer exists out of a group, even while the group
+ * runs (a group run keeps its own copy of the list; Prepare or StartStream
+ * reports the stream missing). For the one race the delete transaction
+ * cannot hold: a group write that added the stream after the delete read its
+ * memberships (docs/groups.md "Stream delete"). False when the group kept
+ * changing for five reads.
+ */
+export async function dropDeletedStream(groupId: string, streamId: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const group = await getGroupRecord(groupId);
+    if (!group?.streams.includes(streamId)) return true;
+    try {
+      await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: streamDropWrites(group, streamId, { whileIdle: false }) })));
+      return true;
+    } catch (error) {
+      if (cancellationReasons(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+    }
+  }
+  return false;
 }
 
 export async function listGroupRecords(solutionId: string, limit: number, cursor?: string): Promise<Page<GroupRecord>> {

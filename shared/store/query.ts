@@ -63,7 +63,7 @@ export async function queryPage(query: PageQuery): Promise<Page<Item>> {
   }
 }
 
-/** Every item of a partition (for small, bounded collections only). */
-export function queryAll(partition: string, sortBeginsWith?: string, index?: 'GSI1' | 'GSI2'): Promise<Item[]> {
-  return allPages((cursor) => queryPage({ index, partition, sortBeginsWith, limit: 500, cursor }));
+/** Every item of a partition (for small, bounded collections only); `consistent` applies to the table only. */
+export function queryAll(partition: string, sortBeginsWith?: string, index?: 'GSI1' | 'GSI2', consistent = false): Promise<Item[]> {
+  return allPages((cursor) => queryPage({ index, partition, sortBeginsWith, limit: 500, cursor, consistent }));
 }

@@ -10,6 +10,7 @@ import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
 import { slotFree } from './slots.ts';
+import { streamDropWrites, type GroupRecord } from './groups.ts';
 
 export interface Deployment {
   phase: 'deployed' | 'undeployed';
@@ -170,15 +171,17 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
   }
 }
 
-export type DeleteOutcome = 'ok' | 'stale' | 'busy' | 'group-running';
+export type DeleteOutcome = 'ok' | 'stale' | 'busy' | 'group-changed';
 
 /**
  * Deletes the stream and its name claim and puts its purge tombstone;
- * refused while a run is active, and while one of `groupIds` (the groups it
- * belongs to) has a group run in progress (a ConditionCheck per group in the
- * same transaction). Its children are purged afterwards, in the background.
+ * refused while a run is active. In the same transaction every group of
+ * `groups` (as read; each lists the stream) loses it from its `streams`,
+ * conditioned on the group being at the revision read and without an active
+ * group run (`group-changed` otherwise: the caller reads again). Its children
+ * are purged afterwards, in the background.
  */
-export async function removeStream(stream: StreamRecord, groupIds: string[] = []): Promise<DeleteOutcome> {
+export async function removeStream(stream: StreamRecord, groups: GroupRecord[] = []): Promise<DeleteOutcome> {
   try {
     await retryTransactionConflicts(() =>
       ddb.send(
@@ -193,14 +196,7 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
               },
             },
             { Delete: { TableName: tableName(), Key: nameClaimKey(stream.solutionId, stream.namespace, stream.name) } },
-            ...groupIds.map((groupId) => ({
-              ConditionCheck: {
-                TableName: tableName(),
-                Key: { PK: `GRP#${groupId}`, SK: 'GROUP' },
-                ConditionExpression: `attribute_not_exists(PK) OR ${slotFree('activeGroupRun')}`,
-                ExpressionAttributeValues: { ':null': null },
-              },
-            })),
+            ...groups.flatMap((group) => streamDropWrites(group, stream.id, { whileIdle: true })),
             // What the stream leaves behind is removed in the background; the tombstone lists it until then.
             purgeTombstonePut(streamPurgeTarget(stream)),
           ],
@@ -210,7 +206,7 @@ export async function removeStream(stream: StreamRecord, groupIds: string[] = []
   } catch (error) {
     const reasons = cancellationReasons(error);
     if (reasons?.[0] === 'ConditionalCheckFailed') return stream.activeRun ? 'busy' : 'stale';
-    if (reasons?.slice(2).includes('ConditionalCheckFailed')) return 'group-running';
+    if (reasons?.slice(2).includes('ConditionalCheckFailed')) return 'group-changed';
     throw error;
   }
   return 'ok';

@@ -182,18 +182,64 @@ describe.concurrent('group runs', () => {
     const doomed = await usageStream(key, 10);
     const sourceless = await createStream(key, { nodes: [] });
     const group = await createGroup(key, [first.id, doomed.id, sourceless.id]);
-    expect((await api('DELETE', `/v1/streams/${doomed.id}`, { key })).status).toBe(204);
 
     const started = await startGroup(key, group.id);
     const failed = await waitForGroupRun(key, started.id, groupEnded);
     expect(failed).toMatchObject({ status: 'failed', position: 0, completedStreams: [], currentRunId: null });
     expect(failed.error.code).toBe('prepare_failed');
-    expect(failed.error.details).toEqual([
+    expect(failed.error.details).toEqual([{ path: 'streams[2]', message: expect.stringContaining('has no source node') }]);
+
+    // The delete takes the stream out of the group, not out of the failed run: resuming it prepares it again and finds it gone.
+    expect((await api('DELETE', `/v1/streams/${doomed.id}`, { key })).status).toBe(204);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body.streams).toEqual([first.id, sourceless.id]);
+    const resumed = await api('POST', `/v1/stream-groups/${group.id}/resume`, { key });
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.body).toMatchObject({ id: started.id, attempt: 2, streams: [first.id, doomed.id, sourceless.id] });
+    const again = await waitForGroupRun(key, started.id, (r) => r.attempt === 2 && groupEnded(r));
+    expect(again).toMatchObject({ status: 'failed', position: 0, completedStreams: [] });
+    expect(again.error.code).toBe('prepare_failed');
+    expect(again.error.details).toEqual([
       { path: 'streams[1]', message: `stream ${doomed.id} does not exist` },
       { path: 'streams[2]', message: expect.stringContaining('has no source node') },
     ]);
     expect(await runsOf(key, first.id)).toEqual([]);
     expect(await runsOf(key, sourceless.id)).toEqual([]);
+  });
+
+  it('deleting a stream takes it out of every idle group that lists it (new revision and ETag); the next run runs the rest', async () => {
+    const { key } = await newTenant();
+    const [a, b, c] = [await usageStream(key, 20, { seed: 21 }), await usageStream(key, 20, { seed: 22 }), await usageStream(key, 20, { seed: 23 })];
+    const one = await createGroup(key, [a.id, b.id, c.id]);
+    const two = await createGroup(key, [b.id, a.id]);
+    const read = () => Promise.all([one, two].map((g) => api('GET', `/v1/stream-groups/${g.id}`, { key })));
+    const before = await read();
+    expect(before.map((r) => r.headers.get('etag'))).toEqual(['"1"', '"1"']);
+
+    const deleted = await api('DELETE', `/v1/streams/${b.id}`, { key });
+    expect(deleted.status, deleted.text).toBe(204);
+    expect((await api('GET', `/v1/streams/${b.id}`, { key })).status).toBe(404);
+    const after = await read();
+    expect(after[0].body).toMatchObject({ streams: [a.id, c.id], revision: 2, activeGroupRun: null });
+    expect(after[1].body).toMatchObject({ streams: [a.id], revision: 2, activeGroupRun: null });
+    for (const [i, res] of after.entries()) {
+      expect(res.headers.get('etag')).toBe('"2"');
+      expect(Date.parse(res.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before[i].body.updatedAt));
+    }
+    // A client still holding the old ETag cannot write over the change it did not see.
+    const stale = await api('PUT', `/v1/stream-groups/${one.id}`, { key, body: { name: one.name, streams: [a.id, b.id] }, headers: { 'if-match': before[0].headers.get('etag')! } });
+    expect(stale.status, stale.text).toBe(412);
+    expect((await api('GET', `/v1/stream-groups/${one.id}`, { key })).body).toMatchObject({ streams: [a.id, c.id], revision: 2 });
+    // The stats see the memberships that are left.
+    const stats = await api('GET', `/v1/stats?groupId=${two.id}`, { key });
+    expect(stats.body.items.map((item: any) => item.streamId)).toEqual([a.id]);
+
+    const started = await startGroup(key, one.id);
+    expect(started.streams).toEqual([a.id, c.id]);
+    const run = await waitForGroupRun(key, started.id, groupEnded);
+    expect(run).toMatchObject({ status: 'finished', position: 2, completedStreams: [a.id, c.id], error: null });
+    expect((await runsOf(key, a.id)).map((r) => r.status)).toEqual(['finished']);
+    expect((await runsOf(key, c.id)).map((r) => r.status)).toEqual(['finished']);
+    expect(await storeTotals(key, c.store)).toEqual(expectedTotals(c.records));
   });
 
   it('two concurrent starts: one 201, one 409; while running, deleting a member stream or the group is 409', async () => {
@@ -207,7 +253,15 @@ describe.concurrent('group runs', () => {
     const winner = starts.find((r) => r.status === 201)!.body;
     expect(starts.find((r) => r.status === 409)!.body.error.message).toContain('running');
 
-    expect((await api('DELETE', `/v1/streams/${other.id}`, { key })).status).toBe(409);
+    const before = await api('GET', `/v1/stream-groups/${group.id}`, { key });
+    const refused = await api('DELETE', `/v1/streams/${other.id}`, { key });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(`stream group ${group.id}, which is running`);
+    // The refused delete changed nothing: the stream is there and the group still lists it at the same revision.
+    expect((await api('GET', `/v1/streams/${other.id}`, { key })).status).toBe(200);
+    const after = await api('GET', `/v1/stream-groups/${group.id}`, { key });
+    expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
+    expect(after.body).toMatchObject({ streams: [slow.id, other.id], revision: 1, updatedAt: before.body.updatedAt });
     expect((await api('DELETE', `/v1/stream-groups/${group.id}`, { key })).status).toBe(409);
     expect((await api('POST', `/v1/stream-groups/${group.id}/resume`, { key })).status).toBe(409);
     const moved = await api('PUT', `/v1/stream-groups/${group.id}`, { key, body: { name: group.name, streams: [other.id] } });

@@ -47,6 +47,25 @@ describe('stream groups', () => {
     expect(await membershipsOf(a)).toEqual([g1]);
   });
 
+  it('deleting a group\'s last stream leaves it empty: start answers 409 until a PUT gives it streams again', async () => {
+    const { key } = await newTenant();
+    const [only, next] = await streams(key, 2);
+    const id = (await api('POST', '/v1/stream-groups', { key, body: { name: 'lonely', streams: [only] } })).body.id;
+    expect((await api('DELETE', `/v1/streams/${only}`, { key })).status).toBe(204);
+    const emptied = await api('GET', `/v1/stream-groups/${id}`, { key });
+    expect(emptied.body).toMatchObject({ streams: [], revision: 2 });
+    expect(emptied.headers.get('etag')).toBe('"2"');
+    const start = await api('POST', `/v1/stream-groups/${id}/start`, { key });
+    expect(start.status).toBe(409);
+    expect(start.body.error.message).toContain('has no streams');
+    expect((await api('GET', `/v1/stream-groups/${id}/runs`, { key })).body.items).toEqual([]);
+    // A PUT still needs at least one stream.
+    expect((await api('PUT', `/v1/stream-groups/${id}`, { key, body: { name: 'lonely', streams: [] } })).status).toBe(400);
+    const refilled = await api('PUT', `/v1/stream-groups/${id}`, { key, body: { name: 'lonely', streams: [next] }, headers: { 'if-match': '"2"' } });
+    expect(refilled.status, refilled.text).toBe(200);
+    expect(refilled.body).toMatchObject({ streams: [next], revision: 3 });
+  });
+
   it('refuses unknown, foreign or duplicate streams and bad schedules with 400', async () => {
     const { key } = await newTenant();
     const other = await newTenant();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allowsGroupRun, GROUP_RUN_TRANSITIONS, groupRunCondition } from '#shared/model/group-run-lifecycle.ts';
@@ -9,9 +10,14 @@ import { recordGroupFailure, startGroupStream, stopGroup } from '#shared/service
 import { stateMachines } from '#infra/statemachines/index.ts';
 import { removeStream } from '#shared/store/streams.ts';
 import type { StreamRecord } from '#shared/store/streams.ts';
+import type { GroupRecord } from '#shared/store/groups.ts';
+import { deleteStream, MAX_DELETE_GROUPS } from '#shared/services/streams.ts';
+import { replaceGroupDefinition } from '#shared/services/groups.ts';
+import type { Principal } from '#shared/model/principal.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);
+const schedulerMock = mockClient(SchedulerClient);
 const cancelled = (...codes: string[]) =>
   Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: codes.map((Code) => ({ Code })) });
 const groupRun = { id: 'grun_01ARZ3NDEKTSV4RRFFQ69G5FAV', groupId: 'grp_01ARZ3NDEKTSV4RRFFQ69G5FAV' };
@@ -118,18 +124,113 @@ describe('stop and failure paths read the group run once', () => {
 });
 
 describe('stream delete', () => {
-  it('checks in the delete transaction that none of the stream’s groups is running, and reports a group that is', async () => {
-    const stream = { id: 'stm_1', solutionId: 'sol_1', namespace: 'default', name: 'a', revision: 3, activeRun: null, definition: { mode: 'batch', nodes: [], edges: [] } } as unknown as StreamRecord;
-    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
-    expect(await removeStream(stream, ['grp_a', 'grp_b'])).toBe('group-running');
-    const items = ddbMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
-    expect(items.slice(2, -1).map((i) => i.ConditionCheck!.Key)).toEqual([
-      { PK: 'GRP#grp_a', SK: 'GROUP' },
-      { PK: 'GRP#grp_b', SK: 'GROUP' },
-    ]);
-    expect(items[2].ConditionCheck!.ConditionExpression).toBe('attribute_not_exists(PK) OR (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)');
+  const stream = { id: 'stm_1', solutionId: 'sol_1', namespace: 'default', name: 'a', revision: 3, activeRun: null, definition: { mode: 'batch', nodes: [], edges: [] } } as unknown as StreamRecord;
+  const principal: Principal = { keyId: 'k', solutionId: 'sol_1', scopes: ['streams:write'] };
+  const group = (id: string, revision: number, streams: string[], activeGroupRun: { id: string; status: string } | null = null) =>
+    ({ id, solutionId: 'sol_1', name: id, description: '', streams, schedule: null, revision, createdAt: 't', updatedAt: 't', activeGroupRun }) as GroupRecord;
+  const memberships = (...groupIds: string[]) => ({ Items: groupIds.map((groupId) => ({ PK: 'STM#stm_1', SK: `GROUP#${groupId}`, groupId })) });
+  const groupGet = (id: string) => ({ Key: { PK: `GRP#${id}`, SK: 'GROUP' } });
+  const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
+
+  beforeEach(() => {
+    process.env.PURGE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:0:stateMachine:sluice-purge';
+    schedulerMock.reset();
+    ddbMock.on(GetCommand, { Key: { PK: 'STM#stm_1', SK: 'STREAM' } }).resolves({ Item: { PK: 'STM#stm_1', SK: 'STREAM', ...stream } });
+  });
+
+  it('takes the stream out of each of its groups in the delete transaction, under the revision read and an idle group', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'None', 'ConditionalCheckFailed', 'None', 'None'));
+    const groups = [group('grp_a', 2, ['stm_0', 'stm_1', 'stm_2']), group('grp_b', 7, ['stm_1'])];
+    expect(await removeStream(stream, groups)).toBe('group-changed');
+    const items = transactions()[0];
+    expect(items).toHaveLength(7);
+    expect(items[0].Delete!.Key).toEqual({ PK: 'STM#stm_1', SK: 'STREAM' });
+    const [updateA, membershipA, updateB, membershipB] = items.slice(2, 6);
+    expect(updateA.Update).toMatchObject({
+      Key: { PK: 'GRP#grp_a', SK: 'GROUP' },
+      UpdateExpression: 'SET streams = :streams, revision = :next, updatedAt = :updatedAt',
+      // Never creates a group that is gone; refuses a group changed or started since the read.
+      ConditionExpression: 'attribute_exists(PK) AND revision = :revision AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)',
+      ExpressionAttributeValues: { ':streams': ['stm_0', 'stm_2'], ':revision': 2, ':next': 3, ':null': null },
+    });
+    expect(updateB.Update!.ExpressionAttributeValues).toMatchObject({ ':streams': [], ':revision': 7, ':next': 8 });
+    expect(membershipA.Delete!.Key).toEqual({ PK: 'STM#stm_1', SK: 'GROUP#grp_a' });
+    expect(membershipB.Delete!.Key).toEqual({ PK: 'STM#stm_1', SK: 'GROUP#grp_b' });
     // The purge tombstone is written in the same transaction, so a deleted stream is always listed until purged.
     expect(items.at(-1)!.Put!.Item).toMatchObject({ PK: 'PURGE', SK: 'stm_1', solutionId: 'sol_1', target: { streamId: 'stm_1', solutionId: 'sol_1', cdcSources: [] } });
+  });
+
+  it('reads the group again and retries when a PUT changed it between the read and the transaction', async () => {
+    ddbMock.on(QueryCommand).resolvesOnce(memberships('grp_a')).resolvesOnce(memberships('grp_a')).resolves({ Items: [] });
+    ddbMock.on(GetCommand, groupGet('grp_a')).resolvesOnce({ Item: group('grp_a', 3, ['stm_1', 'stm_2']) }).resolves({ Item: group('grp_a', 4, ['stm_2', 'stm_1']) });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None')).resolves({});
+    await deleteStream(principal, 'stm_1');
+    const [first, second] = transactions();
+    expect(first[2].Update!.ExpressionAttributeValues).toMatchObject({ ':streams': ['stm_2'], ':revision': 3, ':next': 4 });
+    expect(second[2].Update!.ExpressionAttributeValues).toMatchObject({ ':streams': ['stm_2'], ':revision': 4, ':next': 5 });
+    expect(transactions()).toHaveLength(2);
+    // The membership query of the delete is strongly consistent.
+    expect(ddbMock.commandCalls(QueryCommand).every((call) => call.args[0].input.ConsistentRead === true)).toBe(true);
+    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(1);
+    expect(sfnMock.commandCalls(StartExecutionCommand)[0].args[0].input.name).toBe('purge-stm_1');
+  });
+
+  it('answers 409 naming the group when the retry finds it running, and writes nothing more', async () => {
+    ddbMock.on(QueryCommand).resolves(memberships('grp_a'));
+    ddbMock.on(GetCommand, groupGet('grp_a')).resolvesOnce({ Item: group('grp_a', 3, ['stm_1']) }).resolves({ Item: group('grp_a', 3, ['stm_1'], { id: 'grun_1', status: 'preparing' }) });
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None'));
+    await expect(deleteStream(principal, 'stm_1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('stream group grp_a, which is running (grun_1)') });
+    expect(transactions()).toHaveLength(1);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('gives up with 409 after a bounded number of races', async () => {
+    ddbMock.on(QueryCommand).resolves(memberships('grp_a'));
+    ddbMock.on(GetCommand, groupGet('grp_a')).resolves({ Item: group('grp_a', 3, ['stm_1']) });
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None'));
+    await expect(deleteStream(principal, 'stm_1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('try again') });
+    expect(transactions()).toHaveLength(5);
+  });
+
+  it('refuses a stream in more groups than one transaction can update, before writing anything', async () => {
+    const ids = Array.from({ length: MAX_DELETE_GROUPS + 1 }, (_, i) => `grp_${i}`);
+    ddbMock.on(QueryCommand).resolves(memberships(...ids));
+    for (const id of ids) ddbMock.on(GetCommand, groupGet(id)).resolves({ Item: group(id, 1, ['stm_1']) });
+    await expect(deleteStream(principal, 'stm_1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining(`belongs to ${MAX_DELETE_GROUPS + 1} stream groups`) });
+    expect(transactions()).toHaveLength(0);
+    // 3 + 2 per group: the largest delete transaction stays within DynamoDB's 100 items.
+    expect(3 + 2 * MAX_DELETE_GROUPS).toBeLessThanOrEqual(100);
+  });
+
+  it('after the commit, takes the stream out of a group that added it after the memberships were read (even a running one)', async () => {
+    ddbMock.on(QueryCommand).resolvesOnce({ Items: [] }).resolves(memberships('grp_late'));
+    ddbMock.on(GetCommand, groupGet('grp_late')).resolves({ Item: group('grp_late', 5, ['stm_1', 'stm_9'], { id: 'grun_2', status: 'running' }) });
+    ddbMock.on(TransactWriteCommand).resolves({});
+    await deleteStream(principal, 'stm_1');
+    const [deleted, late] = transactions();
+    expect(deleted).toHaveLength(3);
+    expect(late[0].Update).toMatchObject({
+      Key: { PK: 'GRP#grp_late', SK: 'GROUP' },
+      ConditionExpression: 'attribute_exists(PK) AND revision = :revision',
+      ExpressionAttributeValues: { ':streams': ['stm_9'], ':revision': 5, ':next': 6 },
+    });
+    expect(late[1].Delete!.Key).toEqual({ PK: 'STM#stm_1', SK: 'GROUP#grp_late' });
+  });
+
+  it('a group PUT that added a stream deleted after its check takes it out again (the delete could not see the group)', async () => {
+    const stm2 = { Key: { PK: 'STM#stm_2', SK: 'STREAM' } };
+    ddbMock.on(GetCommand, stm2).resolvesOnce({ Item: { ...stream, id: 'stm_2' } }).resolves({});
+    ddbMock
+      .on(GetCommand, groupGet('grp_a'))
+      .resolvesOnce({ Item: group('grp_a', 1, ['stm_1']) })
+      .resolvesOnce({ Item: group('grp_a', 2, ['stm_1', 'stm_2']) })
+      .resolves({ Item: group('grp_a', 3, ['stm_1']) });
+    ddbMock.on(TransactWriteCommand).resolves({});
+    const replaced = await replaceGroupDefinition(principal, 'grp_a', { name: 'grp_a', description: '', streams: ['stm_1', 'stm_2'], schedule: null });
+    expect(replaced).toMatchObject({ streams: ['stm_1'], revision: 3 });
+    const [put, drop] = transactions();
+    expect(put[0].Update!.ExpressionAttributeValues).toMatchObject({ ':streams': ['stm_1', 'stm_2'], ':next': 2 });
+    expect(drop[0].Update).toMatchObject({ ConditionExpression: 'attribute_exists(PK) AND revision = :revision', ExpressionAttributeValues: { ':streams': ['stm_1'], ':revision': 2, ':next': 3 } });
   });
 });
 
