@@ -102,9 +102,14 @@ export function describe(error: unknown): string {
   return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
 }
 
-/** The driver's error without the password, keeping its `code` (ECONNREFUSED, ...) so transient failures are still retried. */
+/**
+ * The driver's error without the password, keeping its `code` (ECONNREFUSED, ...) so transient failures are still
+ * retried. node-postgres' connect timeout has no code ("timeout expired"): it gets ETIMEDOUT, as mysql2's has.
+ */
 function scrubbedError(error: unknown, password: string | undefined): Error {
-  return Object.assign(new Error(scrub(describe(error), password)), { code: (error as { code?: unknown }).code });
+  const e = error as { code?: unknown; message?: unknown };
+  const code = e?.code ?? (/timeout/i.test(String(e?.message ?? '')) ? 'ETIMEDOUT' : undefined);
+  return Object.assign(new Error(scrub(describe(error), password)), { code });
 }
 
 export type PingResult = { ok: true; latencyMs: number } | { ok: false; error: string };

@@ -41,15 +41,46 @@ const TRANSIENT_NAMES = new Set([
   'ECONNREFUSED',
   'EPIPE',
   'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  // MySQL / MariaDB (mysql2's codes): too many connections, shutting down, a lost connection, lock waits.
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  // PostgreSQL SQLSTATEs: too many connections, shutting down or starting, serialization failure, deadlock,
+  // a lock not available, and an object in use (a replication slot still held by an earlier attempt's reader).
+  '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+  '40001',
+  '40P01',
+  '55P03',
+  '55006',
 ]);
 
-/** AWS SDK and network errors worth a retry become TransientError; the rest pass through. */
+/** node-postgres reports a connection the server dropped mid-query without a code. */
+const TRANSIENT_MESSAGES = new Set(['Connection terminated unexpectedly']);
+
+/** PostgreSQL's class 08: connection exceptions. */
+const PG_CONNECTION_EXCEPTION = /^08[0-9A-Z]{3}$/;
+
+/**
+ * AWS SDK, network and database errors worth a retry become TransientError;
+ * the rest pass through and fail the run (the engine's own
+ * RunConfigurationError, e.g. a CDC source set-up the operator has to fix).
+ */
 export function classify(error: unknown): unknown {
   if (error instanceof TransientError || error instanceof RecordError || error instanceof RunConfigurationError) return error;
   const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; CancellationReasons?: { Code?: string }[] };
   const transient =
     TRANSIENT_NAMES.has(e?.name ?? '') ||
     TRANSIENT_NAMES.has(e?.code ?? '') ||
+    PG_CONNECTION_EXCEPTION.test(e?.code ?? '') ||
+    TRANSIENT_MESSAGES.has((error as Error)?.message ?? '') ||
     Boolean(e?.$retryable) ||
     (e?.$metadata?.httpStatusCode ?? 0) >= 500 ||
     (e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError'));

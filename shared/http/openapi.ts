@@ -459,7 +459,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /v1/connections': { summary: 'Create a database or S3 connection (the password is write-only, kept in Secrets Manager)', body: connectionInput(), response: connectionSchema },
   'GET /v1/connections': { summary: 'List connections', response: listOf(connectionSchema) },
   'GET /v1/connections/{id}': { summary: 'Get a connection (never its password)', response: connectionSchema },
-  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match)', body: connectionInput(), response: connectionSchema },
+  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match); 409 for a type change while a stream definition uses it', body: connectionInput(), response: connectionSchema },
   'DELETE /v1/connections/{id}': { summary: 'Delete a connection (409 while a stream definition uses it)' },
   'POST /v1/connections/{id}/ping': {
     summary: 'Really connect: {ok:true, latencyMs}, or 503 {ok:false, error} with the driver reason',
@@ -470,7 +470,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/v1/connections': { summary: 'DBConvert: every connection (array)', response: z.array(dbcConnectionSchema) },
   'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: connectionInput(), response: dbcPingSchema },
   'GET /api/v1/connections/{id}': { summary: 'DBConvert: get a connection', response: dbcConnectionSchema },
-  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it); a refused PUT changes nothing', body: connectionInput(), response: dbcConnectionSchema },
+  'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it); 409 for a type change while a configuration or stream uses it; a refused PUT changes nothing', body: connectionInput(), response: dbcConnectionSchema },
   'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration or stream uses it)' },
   'POST /api/v1/connections/{id}/ping': { summary: 'DBConvert: {"ping":"ok"} or 503 {"ping":"failed", error}', response: dbcPingSchema },
   'GET /api/v1/stream-configs': { summary: 'DBConvert: every stream configuration (array)', response: z.array(dbcConfigSchema) },

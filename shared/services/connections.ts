@@ -135,6 +135,12 @@ export async function listConnections(solutionId: string, limit: number, cursor?
 /**
  * Replaces a connection's settings. A missing password keeps the stored one;
  * `password: ""` is a password like any other. If-Match is honoured.
+ *
+ * The type cannot change while a stream uses the connection (409 naming them,
+ * as the delete): its nodes and replication state are of that type. Like the
+ * delete, that write is conditional on `claims` as read before the check, so a
+ * configuration claiming the connection meanwhile makes it fail and the next
+ * attempt sees it. Other settings change whoever uses the connection.
  */
 export async function updateConnection(
   principal: Principal,
@@ -149,10 +155,18 @@ export async function updateConnection(
     if (expectedRevision !== undefined && current.revision !== expectedRevision) {
       throw preconditionFailed(`connection ${id} is at revision ${current.revision}, not ${expectedRevision}`);
     }
+    const settings = settingsOf(input);
+    const typeChanges = settings.type !== current.type;
+    if (typeChanges) {
+      const users = await streamsUsingConnection(current.solutionId, id, current.usedBy);
+      if (users.length > 0) {
+        throw conflict(`connection ${id} is used by ${users.map(userName).join(', ')}; its type cannot change from ${current.type} to ${settings.type} while ${users.length > 1 ? 'they use' : 'it uses'} it`);
+      }
+    }
     const secretRef = input.password !== undefined ? connectionSecretName(current.solutionId, id) : current.secretRef;
     const next: ConnectionRecord = {
       ...current,
-      ...settingsOf(input),
+      ...settings,
       secretRef,
       revision: current.revision + 1,
       updatedAt: new Date().toISOString(),
@@ -162,11 +176,11 @@ export async function updateConnection(
     // until the item does); a replaced one only once the item write is accepted, so a refused write never changes it.
     const replacesSecret = input.password !== undefined && current.secretRef !== null;
     if (input.password !== undefined && !replacesSecret) await putConnectionSecret(current.solutionId, id, { password: input.password });
-    if (await replaceConnection(next, current.revision)) {
+    if (await replaceConnection(next, current.revision, typeChanges ? { claims: current.claims } : undefined)) {
       if (replacesSecret) await putConnectionSecret(current.solutionId, id, { password: input.password! });
       return next;
     }
-    if (expectedRevision !== undefined) throw preconditionFailed(`connection ${id} changed meanwhile; read it again`);
+    // Refused: another write moved the revision (the next read answers 412 under If-Match) or a stream claimed it.
   }
   throw conflict(`connection ${id} is being changed by others; try again`);
 }

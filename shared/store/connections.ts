@@ -14,8 +14,9 @@ import type { Page } from './pagination.ts';
  * `usedBy` and `claims` record the streams that claimed the connection when
  * they were written (DBConvert configurations): `usedBy` their ids (a string
  * set, possibly with ids of streams deleted since), `claims` a counter every
- * claim adds 1 to. A delete is conditional on `claims` being what it read, so
- * a stream written between the delete's check and its write makes it fail.
+ * claim adds 1 to. A delete, and a replace that changes the type, are
+ * conditional on `claims` being what they read, so a stream written between
+ * their check and their write makes them fail.
  */
 export interface ConnectionRecord {
   id: string;
@@ -72,24 +73,32 @@ export async function getConnectionRecord(id: string): Promise<ConnectionRecord 
   return result.Item ? toConnectionRecord(result.Item) : undefined;
 }
 
+/** `claims` is what was read (absent when undefined): nothing claimed the connection since. */
+const unclaimedSince = (claims: number | undefined) =>
+  claims === undefined
+    ? { expression: 'attribute_not_exists(claims)', values: {} }
+    : { expression: 'claims = :claims', values: { ':claims': claims } };
+
 /**
- * Replaces the settings if the item is still at `previousRevision`; false when
- * it changed meanwhile. Only the settings are written: `usedBy` and `claims`
- * belong to the claims, and a whole-item Put would put back a stale copy.
+ * Replaces the settings if the item is still at `previousRevision` (and, given
+ * `unclaimed`, nothing claimed it since `claims` was read); false otherwise.
+ * Only the settings are written: `usedBy` and `claims` belong to the claims,
+ * and a whole-item Put would put back a stale copy.
  */
-export async function replaceConnection(next: ConnectionRecord, previousRevision: number): Promise<boolean> {
+export async function replaceConnection(next: ConnectionRecord, previousRevision: number, unclaimed?: { claims: number | undefined }): Promise<boolean> {
   const { type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt, faces } = next;
   const settings: Record<string, unknown> = { connectionType: type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt };
   if (faces !== undefined) settings.faces = faces;
   const update = setExpression(settings);
+  const claims = unclaimed ? unclaimedSince(unclaimed.claims) : undefined;
   try {
     await ddb.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: connectionKey(next.id),
         ...update,
-        ConditionExpression: 'attribute_exists(PK) AND revision = :revision',
-        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':revision': previousRevision },
+        ConditionExpression: `attribute_exists(PK) AND revision = :revision${claims ? ` AND ${claims.expression}` : ''}`,
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':revision': previousRevision, ...claims?.values },
       }),
     );
     return true;
@@ -104,13 +113,14 @@ export async function replaceConnection(next: ConnectionRecord, previousRevision
  * it was read (`claims` as read); false otherwise.
  */
 export async function removeConnection(id: string, revision: number, claims: number | undefined): Promise<boolean> {
+  const unclaimed = unclaimedSince(claims);
   try {
     await ddb.send(
       new DeleteCommand({
         TableName: tableName(),
         Key: connectionKey(id),
-        ConditionExpression: `revision = :revision AND ${claims === undefined ? 'attribute_not_exists(claims)' : 'claims = :claims'}`,
-        ExpressionAttributeValues: { ':revision': revision, ...(claims === undefined ? {} : { ':claims': claims }) },
+        ConditionExpression: `revision = :revision AND ${unclaimed.expression}`,
+        ExpressionAttributeValues: { ':revision': revision, ...unclaimed.values },
       }),
     );
     return true;

@@ -124,6 +124,59 @@ describe('connections /v1/connections', () => {
     expect((await call('DELETE', `/v1/connections/${source}`, { key })).status).toBe(204);
   });
 
+  it('refuses to change the type of a connection a stream uses (409 naming it), leaving it as it was; other changes are fine, and the type once the stream is gone', async () => {
+    const { key } = await newTenant();
+    const source = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const target = (await call('POST', '/v1/connections', { key, body: myBody() })).body.id;
+    const stream = await call('POST', '/v1/streams', {
+      key,
+      body: {
+        name: unique('cdc'),
+        definition: {
+          mode: 'continuous',
+          nodes: [
+            { id: 'src', type: 'table-source', config: { connectionId: source, tables: [{ name: 'users' }] } },
+            { id: 'dst', type: 'table-sink', config: { connectionId: target } },
+          ],
+          edges: [{ from: 'src', to: 'dst' }],
+        },
+      },
+    });
+    expect(stream.status, stream.text).toBe(201);
+    const before = await call('GET', `/v1/connections/${source}`, { key });
+
+    // Each refused body carries a wrong password: none of it may be stored.
+    const changes: [Record<string, unknown>, string][] = [
+      [myBody({ password: 'not-the-Password-42' }), 'mysql'],
+      [{ name: 's3', type: 'S3', database: 'some-bucket', password: 'not-the-Password-42' }, 's3'],
+    ];
+    for (const [body, type] of changes) {
+      const refused = await call('PUT', `/v1/connections/${source}`, { key, body, headers: { 'if-match': '"1"' } });
+      expect(refused.status, refused.text).toBe(409);
+      expect(refused.body.error).toEqual({
+        code: 'conflict',
+        message: `connection ${source} is used by stream ${stream.body.id}; its type cannot change from postgresql to ${type} while it uses it`,
+        requestId: expect.any(String),
+      });
+    }
+    // A second read: the same connection, revision and password (a real login still works).
+    const after = await call('GET', `/v1/connections/${source}`, { key });
+    expect(after.body).toEqual(before.body);
+    expect(after.headers.get('etag')).toBe('"1"');
+    expect((await call('POST', `/v1/connections/${source}/ping`, { key })).body.ok).toBe(true);
+
+    // The same type in another casing, with other settings, is no type change.
+    const renamed = await call('PUT', `/v1/connections/${source}`, { key, body: pgBody({ name: 'renamed', type: 'Postgres' }), headers: { 'if-match': '"1"' } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'renamed', type: 'postgresql', revision: 2 });
+
+    expect((await call('DELETE', `/v1/streams/${stream.body.id}`, { key })).status).toBe(204);
+    const retyped = await call('PUT', `/v1/connections/${source}`, { key, body: myBody({ name: 'now-mysql' }) });
+    expect(retyped.status, retyped.text).toBe(200);
+    expect(retyped.body).toMatchObject({ type: 'mysql', port: dbs().mysql.port, revision: 3 });
+    expect((await call('GET', `/v1/connections/${source}`, { key })).body.type).toBe('mysql');
+  });
+
   it('never returns a password in any response of this file', () => {
     expect(seen.length).toBeGreaterThan(20);
     for (const password of [dbs().postgresql.password, dbs().mysql.password, 'not-the-Password-42']) {

@@ -119,6 +119,55 @@ describe('DBConvert face /api/v1: refusals and what they leave stored', () => {
     expect((await api('DELETE', `/api/v1/connections/${conn.id}`, { key })).status).toBe(404);
   });
 
+  it('PUT /connections/{id}: 409 naming the configuration for a type change, the connection, its claim and password as they were; a rename is fine, the type change once the configuration is gone', async () => {
+    const { key } = tenant;
+    const conn = await newConnection();
+    const config = await api('POST', '/api/v1/stream-configs', { key, body: cdcConfig(conn.id) });
+    expect(config.status, config.text).toBe(201);
+    const before = (await api('GET', `/api/v1/connections/${conn.id}`, { key })).body;
+    const itemBefore = await connectionItem(conn.id);
+
+    const password = 'refused-Passw0rd-2';
+    for (const [body, type] of [
+      [connBody('mysql', { password }), 'mysql'],
+      [connBody('postgresql', { type: 'S3', database: 'a-bucket', password }), 's3'],
+    ] as const) {
+      const refused = await api('PUT', `/api/v1/connections/${conn.id}`, { key, body });
+      expect(refused.status, refused.text).toBe(409);
+      expect(refused.body).toEqual({ error: `connection ${conn.id} is used by stream configuration ${config.body.id}; its type cannot change from postgresql to ${type} while it uses it` });
+    }
+    // Second reads: the API, the item (type, revision, the configuration's claim) and the secret.
+    expect((await api('GET', `/api/v1/connections/${conn.id}`, { key })).body).toEqual(before);
+    expect(await connectionItem(conn.id)).toEqual(itemBefore);
+    expect(itemBefore).toMatchObject({ connectionType: 'postgresql', revision: 1, claims: 1 });
+    expect(await storedPassword(tenant.solution.id, conn.id)).toBe(dbs().postgresql.password);
+    expect((await api('GET', `/api/v1/stream-configs/${config.body.id}`, { key })).body.source).toBe(conn.id);
+
+    const renamed = await api('PUT', `/api/v1/connections/${conn.id}`, { key, body: connBody('postgresql', { name: 'renamed' }) });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toEqual({ ...before, name: 'renamed' });
+
+    expect((await api('DELETE', `/api/v1/stream-configs/${config.body.id}`, { key })).status).toBe(204);
+    const retyped = await api('PUT', `/api/v1/connections/${conn.id}`, { key, body: connBody('mysql', { name: 'now-mysql' }) });
+    expect(retyped.status, retyped.text).toBe(200);
+    expect((await api('GET', `/api/v1/connections/${conn.id}`, { key })).body).toMatchObject({ name: 'now-mysql', type: 'mysql', port: dbs().mysql.port });
+  });
+
+  it("a type change's write is refused when a configuration claimed the connection after the PUT read it; a rename's is not", async () => {
+    // The interleaving HTTP cannot force: read and check (as updateConnection does), a configuration is written, then the conditional write.
+    Object.assign(process.env, inject('runtimeEnv'));
+    const { getConnectionRecord, replaceConnection } = await import('#shared/store/connections.ts');
+    const conn = await newConnection();
+    const read = (await getConnectionRecord(conn.id))!;
+    expect((await api('POST', '/api/v1/stream-configs', { key: tenant.key, body: cdcConfig(conn.id) })).status).toBe(201);
+    const retyped = { ...read, type: 'mysql' as const, revision: read.revision + 1 };
+    expect(await replaceConnection(retyped, read.revision, { claims: read.claims })).toBe(false);
+    expect((await api('GET', `/api/v1/connections/${conn.id}`, { key: tenant.key })).body.type).toBe('postgresql');
+    // The claim is what refused it: the same write unconditioned on claims (what a rename does) goes through.
+    expect(await replaceConnection({ ...read, name: 'renamed', revision: read.revision + 1 }, read.revision)).toBe(true);
+    expect((await api('GET', `/api/v1/connections/${conn.id}`, { key: tenant.key })).body).toMatchObject({ name: 'renamed', type: 'postgresql' });
+  });
+
   it('a configuration and a delete of its connection racing: exactly one wins, never a configuration pointing at nothing', async () => {
     const { key } = tenant;
     const outcomes = await Promise.all(

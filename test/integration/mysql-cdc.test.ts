@@ -1,7 +1,10 @@
 import { describe, expect, inject, it } from 'vitest';
+import { classify, RunConfigurationError } from '#shared/engine/errors.ts';
 import { createMysqlCdcSource, type BinlogPosition } from '#shared/engine/nodes/mysql-cdc.ts';
 import { createTableSink } from '#shared/engine/nodes/table-sink.ts';
-import { paramsOf, tableName, testDatabases } from '../support/sql-fixtures.ts';
+import type { ConnectionParams } from '#shared/connections/drivers.ts';
+import type { TableSpec } from '#shared/engine/nodes/table-source.ts';
+import { paramsOf, restrictedAccount, tableName, testDatabases } from '../support/sql-fixtures.ts';
 
 const dbs = () => inject('databases');
 
@@ -55,5 +58,37 @@ describe('MySQL (MariaDB) CDC through the binlog (@vlasky/zongji, bounded non-bl
       { id: 4, name: 'vier', amount: '4.00', raw: null },
     ]);
     await sink.close!();
+  });
+
+  it('fails set-up errors at once with the table or the grant to fix: a missing table, no replication privileges, REPLICATION CLIENT without SLAVE', async () => {
+    const table = tableName('bl_err');
+    await db.my.query(`CREATE TABLE ${db.my.quote(table)} (id INT PRIMARY KEY)`);
+    const [status] = await db.my.query<{ File: string; Position: number }>('SHOW MASTER STATUS');
+    const current: BinlogPosition = { file: status.File, position: Number(status.Position) };
+    const none = await restrictedAccount(dbs().mysql);
+    const clientOnly = await restrictedAccount(dbs().mysql, ['REPLICATION CLIENT ON *.*']);
+    const lacks = (user: string, missing: string) =>
+      new RegExp(`^user ${user} lacks the privileges CDC from MySQL reads the binlog with: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON \\*\\.\\* TO '${user}' \\(the server said: .*${missing}.*\\)$`);
+    const claimed: BinlogPosition[] = [];
+    const anchor = { claim: async (p: BinlogPosition) => (claimed.push(p), p) };
+    const cases: [ConnectionParams, TableSpec[], BinlogPosition | undefined, RegExp | string][] = [
+      [paramsOf(dbs().mysql), [{ name: 'no_such_bl_table' }, { name: table }], undefined, 'table sluice.no_such_bl_table does not exist (or user sluice has no privilege on it)'],
+      [none.params, [{ name: table }], undefined, lacks(none.username, 'BINLOG MONITOR')], // SHOW MASTER STATUS
+      [none.params, [{ name: table }], current, lacks(none.username, 'REPLICATION SLAVE')], // the binlog dump itself
+      [clientOnly.params, [{ name: table }], undefined, lacks(clientOnly.username, 'REPLICATION SLAVE')],
+    ];
+    try {
+      for (const [params, tables, offset, message] of cases) {
+        const error = await createMysqlCdcSource(params, { tables, anchor }).read(offset, 10).then(() => undefined, (e: unknown) => e as Error);
+        expect(error).toBeInstanceOf(RunConfigurationError);
+        expect(error?.message).toMatch(message);
+        expect(classify(error)).toBe(error); // not retried: the run fails with it
+        for (const password of [none.password, clientOnly.password]) expect(error?.message).not.toContain(password);
+      }
+    } finally {
+      await Promise.all([none.drop(), clientOnly.drop()]);
+    }
+    // Only the account that may read the binlog position anchored one; the missing table failed before anything.
+    expect(claimed).toHaveLength(1);
   });
 });

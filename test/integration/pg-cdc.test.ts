@@ -1,7 +1,10 @@
 import { describe, expect, inject, it } from 'vitest';
+import { classify, RunConfigurationError } from '#shared/engine/errors.ts';
 import { createPgCdcSource, parseChange, slotName, type PgCdcOffset } from '#shared/engine/nodes/pg-cdc.ts';
 import { createTableSink } from '#shared/engine/nodes/table-sink.ts';
-import { paramsOf, tableName, testDatabases } from '../support/sql-fixtures.ts';
+import type { ConnectionParams } from '#shared/connections/drivers.ts';
+import type { TableSpec } from '#shared/engine/nodes/table-source.ts';
+import { paramsOf, restrictedAccount, tableName, testDatabases } from '../support/sql-fixtures.ts';
 
 const dbs = () => inject('databases');
 
@@ -112,5 +115,66 @@ describe('PostgreSQL CDC through logical decoding (test_decoding, peek then adva
     await source.dropSlot();
     await source.close!();
     await sink.close!();
+  });
+
+  it('fails set-up errors at once with what to fix, before any slot exists; a table without a primary key is read when deletes are not replicated', async () => {
+    const q = (name: string) => db.pg.quote(name);
+    const ok = tableName('cdc_ok');
+    const noKey = tableName('cdc_nokey');
+    const noIdentity = tableName('cdc_noident');
+    await db.pg.query(`CREATE TABLE ${q(ok)} (id integer PRIMARY KEY)`);
+    await db.pg.query(`CREATE TABLE ${q(noKey)} (id integer, name text)`);
+    await db.pg.query(`CREATE TABLE ${q(noIdentity)} (id integer PRIMARY KEY)`);
+    await db.pg.query(`ALTER TABLE ${q(noIdentity)} REPLICA IDENTITY NOTHING`);
+    const role = await restrictedAccount(dbs().postgresql);
+    const slotExists = async (slot: string) => (await db.pg.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = ?', [slot])).length > 0;
+    const cases: [ConnectionParams, TableSpec[], string][] = [
+      [
+        paramsOf(dbs().postgresql),
+        [{ name: ok }, { name: noKey }, { name: 'no_such_cdc_table' }],
+        `table ${noKey} has no primary key, which CDC needs to apply deletes: add one, or replicate only inserts and updates (operations); ` +
+          'table no_such_cdc_table does not exist in database sluice',
+      ],
+      [
+        paramsOf(dbs().postgresql),
+        [{ name: noIdentity, operations: ['insert', 'delete'] }],
+        `table ${noIdentity} has REPLICA IDENTITY NOTHING, so its deletes do not carry the primary key: ALTER TABLE "${noIdentity}" REPLICA IDENTITY DEFAULT`,
+      ],
+      [
+        role.params,
+        [{ name: ok }],
+        `role "${role.username}" lacks the REPLICATION attribute that CDC from PostgreSQL needs for its replication slot: ` +
+          `ALTER ROLE "${role.username}" WITH REPLICATION (on RDS/Aurora: GRANT rds_replication TO "${role.username}")`,
+      ],
+    ];
+    try {
+      for (const [params, tables, message] of cases) {
+        const slot = slotName(`stm_${tableName('err')}`, 'src');
+        const source = createPgCdcSource(params, { slot, tables });
+        const error = await source.read(undefined, 10).then(() => undefined, (e: unknown) => e as Error);
+        await source.close!();
+        expect(error).toBeInstanceOf(RunConfigurationError);
+        expect(error?.message).toBe(message);
+        expect(classify(error)).toBe(error); // not retried: the run fails with it
+        expect(error?.message).not.toContain(role.password);
+        expect(await slotExists(slot)).toBe(false);
+      }
+    } finally {
+      await role.drop();
+    }
+
+    // The check is as narrow as the need: inserts and updates of a table without a key do replicate.
+    const slot = slotName(`stm_${tableName('nokey')}`, 'src');
+    const source = createPgCdcSource(paramsOf(dbs().postgresql), { slot, tables: [{ name: noKey, operations: ['insert', 'update'] }] });
+    expect((await source.read(undefined, 10)).records).toEqual([]);
+    await db.pg.query(`INSERT INTO ${q(noKey)} VALUES (1, 'a')`);
+    await db.pg.query(`UPDATE ${q(noKey)} SET name = 'b'`);
+    const batch = await source.read(undefined, 10);
+    expect(batch.records).toEqual([
+      { id: 1, name: 'a', __table: noKey, __op: 'insert' },
+      { id: 1, name: 'b', __table: noKey, __op: 'update' },
+    ]);
+    await source.dropSlot();
+    await source.close!();
   });
 });

@@ -171,6 +171,8 @@ async function startMariadb(dir: string): Promise<{ params: DatabaseParams; chil
     initFile,
     [
       `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '${ADMIN_PASSWORD}';`,
+      // mariadb-install-db already made root@127.0.0.1 without a password, so the CREATE above did nothing.
+      `ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '${ADMIN_PASSWORD}';`,
       `GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;`,
       `CREATE DATABASE IF NOT EXISTS sluice CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;`,
       `CREATE USER IF NOT EXISTS 'sluice'@'%' IDENTIFIED BY '${PASSWORD}';`,

@@ -11,6 +11,9 @@ export const paramsOf = (db: DatabaseParams): ConnectionParams => ({
 
 export const sessionOf = (db: DatabaseParams) => openSession(paramsOf(db));
 
+/** A session as the server's admin account (`postgres` / `root@127.0.0.1`): to create roles and users a test needs. */
+export const adminSessionOf = (db: DatabaseParams) => openSession({ ...paramsOf(db), username: db.adminUsername, password: db.adminPassword });
+
 /** Sessions to both test servers, opened before the calling suite's tests and closed after them. */
 export function testDatabases(): { pg: SqlSession; my: SqlSession } {
   const sessions = {} as { pg: SqlSession; my: SqlSession };
@@ -97,3 +100,34 @@ export async function tableChecksums(s: SqlSession, name: string, columns: strin
 }
 
 export const ITEM_COLUMNS = ['id', 'name', 'tag', 'amount', 'ratio', 'active', 'created', 'day', 'payload', 'small', 'blob'];
+
+/**
+ * A login without replication rights, made with the admin account: on PostgreSQL a
+ * role without REPLICATION that owns nothing (PUBLIC's CONNECT only), on MariaDB a
+ * user with SELECT on the test database plus `grants` (e.g. `REPLICATION CLIENT ON *.*`).
+ * `drop()` removes it.
+ */
+export async function restrictedAccount(db: DatabaseParams, grants: string[] = []) {
+  const username = tableName('cdc_lim').toLowerCase();
+  const password = `Lim-${Math.random().toString(36).slice(2)}-Pw9`;
+  const admin = await adminSessionOf(db);
+  try {
+    if (db.type === 'postgresql') {
+      await admin.query(`CREATE ROLE ${admin.quote(username)} LOGIN NOREPLICATION PASSWORD '${password}'`);
+    } else {
+      await admin.query(`CREATE USER '${username}'@'%' IDENTIFIED BY '${password}'`);
+      for (const grant of [`SELECT ON ${admin.quote(db.database)}.*`, ...grants]) await admin.query(`GRANT ${grant} TO '${username}'@'%'`);
+    }
+  } finally {
+    await admin.close();
+  }
+  const drop = async () => {
+    const s = await adminSessionOf(db);
+    try {
+      await s.query(db.type === 'postgresql' ? `DROP ROLE IF EXISTS ${s.quote(username)}` : `DROP USER IF EXISTS '${username}'@'%'`);
+    } finally {
+      await s.close();
+    }
+  };
+  return { username, password, params: { ...paramsOf(db), username, password }, drop };
+}

@@ -1,7 +1,8 @@
 import ZongJi from '@vlasky/zongji';
 import type { ConnectionParams } from '../../connections/drivers.ts';
+import { RunConfigurationError } from '../errors.ts';
 import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../types.ts';
-import { openSession } from './sql.ts';
+import { openSession, type SqlSession } from './sql.ts';
 import { jsonSafe, OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.ts';
 
 /**
@@ -20,6 +21,11 @@ import { jsonSafe, OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.
  * read, kept by `anchor` (the engine registration stores it in DynamoDB at
  * `STM#{stream}/CDC#{node}` with a conditional put), so changes made between
  * that first read and the first committed bundle are not lost.
+ *
+ * Set-up errors fail the run at once (`RunConfigurationError`) with what to
+ * fix: a configured table that does not exist (its changes would just never
+ * come), the binlog off or not in ROW format, and an account without the
+ * replication privileges (`mysqlCdcError`).
  */
 export interface BinlogPosition extends SourceOffset {
   file: string;
@@ -46,14 +52,20 @@ export function createMysqlCdcSource(params: ConnectionParams, config: MysqlCdcC
   const includeSchema: Record<string, string[]> = {};
   for (const t of config.tables) (includeSchema[schemaOf(t)] ??= []).push(t.name.split('.').pop()!);
 
-  const startPosition = async (): Promise<BinlogPosition> => {
+  let checked = false;
+  /** Once per source: the tables exist; without an offset yet, also the binlog position to start from. */
+  const prepare = async (offset: BinlogPosition | undefined): Promise<BinlogPosition> => {
+    if (checked && offset?.file) return offset;
     const session = await openSession(params);
     try {
+      if (!checked) await checkTables(session, config.tables, params);
+      checked = true;
+      if (offset?.file) return offset;
       const [status] = await session.query<{ File: string; Position: string | number }>('SHOW MASTER STATUS');
-      if (!status) throw new Error('the binlog is off on this server (log_bin); CDC needs it with binlog_format=ROW');
+      if (!status) throw new RunConfigurationError('the binlog is off on this server (log_bin): CDC from MySQL needs it, with binlog_format=ROW');
       const [format] = await session.query<{ f: string }>('SELECT @@GLOBAL.binlog_format AS f');
-      if (format?.f !== 'ROW') throw new Error(`binlog_format is ${format?.f}; CDC needs ROW`);
-      return { file: status.File, position: Number(status.Position) };
+      if (format?.f !== 'ROW') throw new RunConfigurationError(`binlog_format is ${format?.f} on this server: CDC from MySQL needs ROW`);
+      return await config.anchor.claim({ file: status.File, position: Number(status.Position) });
     } finally {
       await session.close().catch(() => undefined);
     }
@@ -61,81 +73,110 @@ export function createMysqlCdcSource(params: ConnectionParams, config: MysqlCdcC
 
   return {
     async read(offset, max): Promise<SourceBatch> {
-      const from = (offset as BinlogPosition | undefined)?.file ? (offset as BinlogPosition) : await config.anchor.claim(await startPosition());
-      const records: DataRecord[] = [];
-      let bytes = 0;
-      let last: BinlogPosition = { file: from.file, position: from.position };
-      let pending: DataRecord[] = [];
-      const zongji = new ZongJi({
-        host: params.host, port: params.port, user: params.username, password: params.password ?? '',
-        dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4_bin',
-      } as ConstructorParameters<typeof ZongJi>[0]);
-      await new Promise<void>((resolve, reject) => {
-        let settled = false;
-        let ended = false;
-        let idle: NodeJS.Timeout | undefined;
-        const finish = (error?: Error) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(deadline);
-          clearTimeout(idle);
-          zongji.removeAllListeners('binlog');
-          zongji.stop();
-          if (error) reject(error);
-          else resolve();
-        };
-        // After the server ends the non-blocking dump, let the events already received drain.
-        const armIdle = () => {
-          if (!ended) return;
-          clearTimeout(idle);
-          idle = setTimeout(() => finish(), 100);
-        };
-        const deadline = setTimeout(() => finish(), config.maxReadMs ?? 10_000);
-        zongji.on('error', (error: Error & { code?: string }) => {
-          if (/Connection lost|closed the connection/i.test(error.message) || error.code === 'PROTOCOL_CONNECTION_LOST') {
-            ended = true;
-            armIdle();
-          } else finish(error);
-        });
-        zongji.on('stopped', () => {
-          ended = true;
-          armIdle();
-        });
-        zongji.on('binlog', (event: any) => {
-          armIdle();
-          const name = event.getEventName();
-          if (name === 'xid') {
-            for (const record of pending) {
-              bytes += Buffer.byteLength(JSON.stringify(record));
-              records.push(record);
-            }
-            pending = [];
-            last = { file: zongji.options.filename ?? last.file, position: event.nextPosition };
-            if (records.length >= max) finish();
-            return;
-          }
-          if (!name.endsWith('rows')) return;
-          const table = event.tableMap?.[event.tableId];
-          const spec = table && wanted.get(table.tableName);
-          if (!spec) return;
-          const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
-          if (spec.operations && !spec.operations.includes(op)) return;
-          for (const row of event.rows) {
-            const image = op === 'update' ? row.after : row;
-            pending.push({ ...jsonSafe({ ...image }), [TABLE_FIELD]: spec.name, [OP_FIELD]: op });
-          }
-        });
-        zongji.start({
-          filename: from.file,
-          position: from.position,
-          nonBlock: true,
-          // Each reader is its own replica: a shared server id would make the server drop the older one.
-          serverId: 100_000 + Math.floor(Math.random() * 2_000_000_000),
-          includeEvents: EVENTS,
-          includeSchema,
-        } as Parameters<ZongJi['start']>[0]);
-      });
-      return { records, offset: last, bytes, exhausted: records.length < max };
+      try {
+        return await readEvents(await prepare(offset as BinlogPosition | undefined), max);
+      } catch (error) {
+        throw mysqlCdcError(error, params.username);
+      }
     },
   };
+
+  async function readEvents(from: BinlogPosition, max: number): Promise<SourceBatch> {
+    const records: DataRecord[] = [];
+    let bytes = 0;
+    let last: BinlogPosition = { file: from.file, position: from.position };
+    let pending: DataRecord[] = [];
+    const zongji = new ZongJi({
+      host: params.host, port: params.port, user: params.username, password: params.password ?? '',
+      dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: 'utf8mb4_bin',
+    } as ConstructorParameters<typeof ZongJi>[0]);
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let ended = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        clearTimeout(idle);
+        zongji.removeAllListeners('binlog');
+        zongji.stop();
+        if (error) reject(error);
+        else resolve();
+      };
+      // After the server ends the non-blocking dump, let the events already received drain.
+      const armIdle = () => {
+        if (!ended) return;
+        clearTimeout(idle);
+        idle = setTimeout(() => finish(), 100);
+      };
+      const deadline = setTimeout(() => finish(), config.maxReadMs ?? 10_000);
+      zongji.on('error', (error: Error & { code?: string }) => {
+        if (/Connection lost|closed the connection/i.test(error.message) || error.code === 'PROTOCOL_CONNECTION_LOST') {
+          ended = true;
+          armIdle();
+        } else finish(error);
+      });
+      zongji.on('stopped', () => {
+        ended = true;
+        armIdle();
+      });
+      zongji.on('binlog', (event: any) => {
+        armIdle();
+        const name = event.getEventName();
+        if (name === 'xid') {
+          for (const record of pending) {
+            bytes += Buffer.byteLength(JSON.stringify(record));
+            records.push(record);
+          }
+          pending = [];
+          last = { file: zongji.options.filename ?? last.file, position: event.nextPosition };
+          if (records.length >= max) finish();
+          return;
+        }
+        if (!name.endsWith('rows')) return;
+        const table = event.tableMap?.[event.tableId];
+        const spec = table && wanted.get(table.tableName);
+        if (!spec) return;
+        const op = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
+        if (spec.operations && !spec.operations.includes(op)) return;
+        for (const row of event.rows) {
+          const image = op === 'update' ? row.after : row;
+          pending.push({ ...jsonSafe({ ...image }), [TABLE_FIELD]: spec.name, [OP_FIELD]: op });
+        }
+      });
+      zongji.start({
+        filename: from.file,
+        position: from.position,
+        nonBlock: true,
+        // Each reader is its own replica: a shared server id would make the server drop the older one.
+        serverId: 100_000 + Math.floor(Math.random() * 2_000_000_000),
+        includeEvents: EVENTS,
+        includeSchema,
+      } as Parameters<ZongJi['start']>[0]);
+    });
+    return { records, offset: last, bytes, exhausted: records.length < max };
+  }
+}
+
+/** Every configured table exists (information_schema shows only tables the account may use). */
+async function checkTables(session: SqlSession, tables: TableSpec[], params: ConnectionParams): Promise<void> {
+  const missing: string[] = [];
+  for (const spec of tables) {
+    const [schema, table] = spec.name.includes('.') ? [spec.name.split('.')[0], spec.name.split('.').pop()!] : [params.database, spec.name];
+    const found = await session.query('SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, table]);
+    if (found.length === 0) missing.push(`table ${schema}.${table} does not exist (or user ${params.username} has no privilege on it)`);
+  }
+  if (missing.length > 0) throw new RunConfigurationError(missing.join('; '));
+}
+
+/** The server's refusal for want of a privilege (SHOW MASTER STATUS, the binlog dump), told as the grant to make. */
+export function mysqlCdcError(error: unknown, user: string): unknown {
+  const { code, message = '' } = (error ?? {}) as { code?: string; message?: string };
+  if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR') {
+    return new RunConfigurationError(
+      `user ${user} lacks the privileges CDC from MySQL reads the binlog with: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${user}' (the server said: ${message})`,
+    );
+  }
+  return error;
 }

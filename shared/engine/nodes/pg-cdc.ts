@@ -1,4 +1,5 @@
 import type { ConnectionParams } from '../../connections/drivers.ts';
+import { RunConfigurationError } from '../errors.ts';
 import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../types.ts';
 import { openSession, type SqlSession } from './sql.ts';
 import { OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.ts';
@@ -27,6 +28,13 @@ import { OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.ts';
  * stream and node (`sluice_<stream ulid>_<node>`), so a stopped stream that
  * starts again continues where it stopped; deleting the stream should drop it
  * (`dropSlot`), otherwise PostgreSQL keeps the WAL for it.
+ *
+ * Set-up errors are the run's configuration, not something a retry cures, so
+ * they fail it at once (`RunConfigurationError`) with what to fix: before the
+ * slot is made, every table must exist (else its changes would just never
+ * come) and, when deletes are replicated, have a primary key (else a delete
+ * carries no key); a role without REPLICATION, `wal_level` below logical and
+ * no free slot are told as such (`pgCdcError`).
  */
 export interface PgCdcConfig {
   slot: string;
@@ -64,6 +72,7 @@ export function createPgCdcSource(params: ConnectionParams, config: PgCdcConfig)
   const ensureSlot = async () => {
     if (slotReady) return;
     const s = await connect();
+    await checkTables(s, config.tables, params.database);
     const existing = await s.query('SELECT 1 AS x FROM pg_replication_slots WHERE slot_name = ?', [config.slot]);
     if (existing.length === 0) {
       try {
@@ -78,59 +87,11 @@ export function createPgCdcSource(params: ConnectionParams, config: PgCdcConfig)
   return {
     ensureSlot,
     async read(offset, max): Promise<SourceBatch> {
-      const s = await connect();
-      await ensureSlot();
-      const committed = (offset as PgCdcOffset | undefined)?.lsn;
-      if (committed) {
-        // Step 4 of the protocol: the offset we are given is committed, so the slot may move up to it.
-        await s.query(
-          'SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots WHERE slot_name = ? AND confirmed_flush_lsn < ?::pg_lsn',
-          [committed, config.slot, committed],
-        );
+      try {
+        return await readChanges(offset, max);
+      } catch (error) {
+        throw pgCdcError(error, params.username);
       }
-      const floor = committed ? lsnValue(committed) : -1n;
-      const records: DataRecord[] = [];
-      let last = committed;
-      let bytes = 0;
-      let rows: { lsn: string; data: string }[] = [];
-      // Transactions that touch none of our tables carry nothing to lose: when a whole peek holds
-      // only such transactions, the slot moves past them at once and we peek again, so a busy
-      // database's other traffic can never hold the stream back (nor pin the WAL).
-      for (let round = 0; round < 20 && records.length === 0; round++) {
-        rows = await s.query<{ lsn: string; data: string }>(
-          "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_changes(?, NULL, ?, 'include-xids', '1', 'skip-empty-xacts', '1')",
-          [config.slot, Math.max(1, Math.floor(max))],
-        );
-        if (rows.length === 0) break;
-        let pending: Change[] = [];
-        let lastCommit: string | undefined;
-        for (const row of rows) {
-          if (row.data.startsWith('BEGIN')) {
-            pending = [];
-          } else if (row.data.startsWith('COMMIT')) {
-            lastCommit = row.lsn;
-            if (lsnValue(row.lsn) > floor) {
-              for (const change of pending) {
-                const spec = wanted.get(change.table);
-                if (!spec) continue;
-                if (spec.operations && !spec.operations.includes(change.op)) continue;
-                const record: DataRecord = { ...change.row, [TABLE_FIELD]: spec.name, [OP_FIELD]: change.op };
-                bytes += Buffer.byteLength(JSON.stringify(record));
-                records.push(record);
-              }
-              last = row.lsn;
-            }
-            pending = [];
-          } else {
-            const change = parseChange(row.data);
-            if (change && wanted.has(change.table)) pending.push(change);
-          }
-        }
-        if (records.length === 0 && lastCommit) {
-          await s.query('SELECT pg_replication_slot_advance(?, ?::pg_lsn)', [config.slot, lastCommit]);
-        } else break;
-      }
-      return { records, offset: last ? { lsn: last } : (offset ?? {}), bytes, exhausted: rows.length === 0 || records.length === 0 };
     },
     async dropSlot() {
       const s = await connect();
@@ -142,6 +103,103 @@ export function createPgCdcSource(params: ConnectionParams, config: PgCdcConfig)
       session = undefined;
     },
   };
+
+  async function readChanges(offset: SourceOffset | undefined, max: number): Promise<SourceBatch> {
+    const s = await connect();
+    await ensureSlot();
+    const committed = (offset as PgCdcOffset | undefined)?.lsn;
+    if (committed) {
+      // Step 4 of the protocol: the offset we are given is committed, so the slot may move up to it.
+      await s.query(
+        'SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots WHERE slot_name = ? AND confirmed_flush_lsn < ?::pg_lsn',
+        [committed, config.slot, committed],
+      );
+    }
+    const floor = committed ? lsnValue(committed) : -1n;
+    const records: DataRecord[] = [];
+    let last = committed;
+    let bytes = 0;
+    let rows: { lsn: string; data: string }[] = [];
+    // Transactions that touch none of our tables carry nothing to lose: when a whole peek holds
+    // only such transactions, the slot moves past them at once and we peek again, so a busy
+    // database's other traffic can never hold the stream back (nor pin the WAL).
+    for (let round = 0; round < 20 && records.length === 0; round++) {
+      rows = await s.query<{ lsn: string; data: string }>(
+        "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_changes(?, NULL, ?, 'include-xids', '1', 'skip-empty-xacts', '1')",
+        [config.slot, Math.max(1, Math.floor(max))],
+      );
+      if (rows.length === 0) break;
+      let pending: Change[] = [];
+      let lastCommit: string | undefined;
+      for (const row of rows) {
+        if (row.data.startsWith('BEGIN')) {
+          pending = [];
+        } else if (row.data.startsWith('COMMIT')) {
+          lastCommit = row.lsn;
+          if (lsnValue(row.lsn) > floor) {
+            for (const change of pending) {
+              const spec = wanted.get(change.table);
+              if (!spec) continue;
+              if (spec.operations && !spec.operations.includes(change.op)) continue;
+              const record: DataRecord = { ...change.row, [TABLE_FIELD]: spec.name, [OP_FIELD]: change.op };
+              bytes += Buffer.byteLength(JSON.stringify(record));
+              records.push(record);
+            }
+            last = row.lsn;
+          }
+          pending = [];
+        } else {
+          const change = parseChange(row.data);
+          if (change && wanted.has(change.table)) pending.push(change);
+        }
+      }
+      if (records.length === 0 && lastCommit) {
+        await s.query('SELECT pg_replication_slot_advance(?, ?::pg_lsn)', [config.slot, lastCommit]);
+      } else break;
+    }
+    return { records, offset: last ? { lsn: last } : (offset ?? {}), bytes, exhausted: rows.length === 0 || records.length === 0 };
+  }
+}
+
+const IDENTITY: Record<string, string> = { n: 'NOTHING', i: 'USING INDEX' };
+
+/** Every configured table exists and, when its deletes are replicated, has what makes a delete carry its key. */
+async function checkTables(s: SqlSession, tables: TableSpec[], database: string): Promise<void> {
+  if (tables.length === 0) return;
+  const rows = await s.query<{ i: string; found: boolean; pk: boolean; identity: string | null }>(
+    `SELECT t.i::text AS i, c.oid IS NOT NULL AS found, c.relreplident AS identity,
+            EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary) AS pk
+       FROM unnest(?::text[]) WITH ORDINALITY AS t(name, i) LEFT JOIN pg_class c ON c.oid = to_regclass(t.name) ORDER BY t.i`,
+    [tables.map((t) => s.quoteTable(t.name))],
+  );
+  const problems: string[] = [];
+  for (const row of rows) {
+    const spec = tables[Number(row.i) - 1];
+    const deletes = !spec.operations || spec.operations.includes('delete');
+    if (!row.found) problems.push(`table ${spec.name} does not exist in database ${database}`);
+    else if (deletes && !row.pk) problems.push(`table ${spec.name} has no primary key, which CDC needs to apply deletes: add one, or replicate only inserts and updates (operations)`);
+    else if (deletes && IDENTITY[row.identity ?? '']) {
+      problems.push(`table ${spec.name} has REPLICA IDENTITY ${IDENTITY[row.identity!]}, so its deletes do not carry the primary key: ALTER TABLE ${s.quoteTable(spec.name)} REPLICA IDENTITY DEFAULT`);
+    }
+  }
+  if (problems.length > 0) throw new RunConfigurationError(problems.join('; '));
+}
+
+/** The server's refusals that no retry cures, told as what to change; anything else as it is. */
+export function pgCdcError(error: unknown, role: string): unknown {
+  const { code, message = '' } = (error ?? {}) as { code?: string; message?: string };
+  if (code === '42501' && /replication/i.test(message)) {
+    return new RunConfigurationError(
+      `role "${role}" lacks the REPLICATION attribute that CDC from PostgreSQL needs for its replication slot: ALTER ROLE "${role}" WITH REPLICATION (on RDS/Aurora: GRANT rds_replication TO "${role}")`,
+    );
+  }
+  if (code === '55000' && /wal_level/.test(message)) {
+    return new RunConfigurationError('the server does not run with wal_level = logical, which CDC from PostgreSQL needs: set it and restart the server (on RDS/Aurora: rds.logical_replication = 1)');
+  }
+  if (code === '53400' && /replication slots/i.test(message)) {
+    return new RunConfigurationError('every replication slot of the server is in use: drop unused ones (pg_drop_replication_slot) or raise max_replication_slots');
+  }
+  return error;
 }
 
 /** One `test_decoding` change line: `table public.t: UPDATE: id[integer]:1 name[text]:'x'`. */
