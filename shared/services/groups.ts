@@ -103,18 +103,29 @@ export async function replaceGroupDefinition(principal: Principal, id: string, i
   throw conflict(`stream group ${id} is being changed by others; try again`);
 }
 
+/**
+ * Deletes the group, its memberships and (in the background) its group runs.
+ * With If-Match a group changed since that revision is refused (412); without
+ * it a lost race (a PUT, a start, a stream delete taking itself out of the
+ * list) is retried on a fresh read, a few times.
+ */
 export async function deleteGroup(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
-  const group = await getGroup(principal, id);
-  if (expectedRevision !== undefined && group.revision !== expectedRevision) {
-    throw preconditionFailed(`stream group ${id} is at revision ${group.revision}, not ${expectedRevision}`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const group = await getGroup(principal, id);
+    if (expectedRevision !== undefined && group.revision !== expectedRevision) {
+      throw preconditionFailed(`stream group ${id} is at revision ${group.revision}, not ${expectedRevision}`);
+    }
+    if (group.activeGroupRun) throw conflict(`stream group ${id} is running (${group.activeGroupRun.id}); stop it first`);
+    const outcome = await removeGroup(group);
+    if (outcome === 'running') throw conflict(`stream group ${id} is running; stop it first`);
+    if (outcome === 'stale' && expectedRevision !== undefined) throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
+    if (outcome !== 'ok') continue;
+    if (group.schedule) await disarmGroupSchedule(group.id);
+    // Its group runs (with their pins and markers) are removed in the background.
+    await startPurge({ groupId: group.id, solutionId: group.solutionId });
+    return;
   }
-  if (group.activeGroupRun) throw conflict(`stream group ${id} is running (${group.activeGroupRun.id}); stop it first`);
-  const outcome = await removeGroup(group);
-  if (outcome === 'running') throw conflict(`stream group ${id} is running; stop it first`);
-  if (outcome === 'stale') throw preconditionFailed(`stream group ${id} changed meanwhile; read it again`);
-  if (group.schedule) await disarmGroupSchedule(group.id);
-  // Its group runs (with their pins and markers) are removed in the background.
-  await startPurge({ groupId: group.id, solutionId: group.solutionId });
+  throw conflict(`stream group ${id} is being changed by others; try again`);
 }
 
 export function listGroups(solutionId: string, limit: number, cursor?: string): Promise<Page<GroupRecord>> {

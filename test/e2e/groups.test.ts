@@ -26,6 +26,9 @@ describe('stream groups', () => {
     expect(replaced.body).toMatchObject({ streams: [a, b], revision: 2 });
     const stale = await api('PUT', `/v1/stream-groups/${id}`, { key, body: { name: 'x', streams: [a] }, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(412);
+    // A delete with an old If-Match is refused too and deletes nothing; without If-Match it deletes the group as it is now.
+    expect((await api('DELETE', `/v1/stream-groups/${id}`, { key, headers: { 'if-match': '"1"' } })).status).toBe(412);
+    expect((await api('GET', `/v1/stream-groups/${id}`, { key })).body.revision).toBe(2);
 
     expect((await api('DELETE', `/v1/stream-groups/${id}`, { key })).status).toBe(204);
     expect((await api('GET', `/v1/stream-groups/${id}`, { key })).status).toBe(404);

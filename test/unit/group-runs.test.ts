@@ -12,7 +12,7 @@ import { removeStream } from '#shared/store/streams.ts';
 import type { StreamRecord } from '#shared/store/streams.ts';
 import type { GroupRecord } from '#shared/store/groups.ts';
 import { deleteStream, MAX_DELETE_GROUPS } from '#shared/services/streams.ts';
-import { replaceGroupDefinition } from '#shared/services/groups.ts';
+import { deleteGroup, replaceGroupDefinition } from '#shared/services/groups.ts';
 import type { Principal } from '#shared/model/principal.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -231,6 +231,51 @@ describe('stream delete', () => {
     const [put, drop] = transactions();
     expect(put[0].Update!.ExpressionAttributeValues).toMatchObject({ ':streams': ['stm_1', 'stm_2'], ':next': 2 });
     expect(drop[0].Update).toMatchObject({ ConditionExpression: 'attribute_exists(PK) AND revision = :revision', ExpressionAttributeValues: { ':streams': ['stm_1'], ':revision': 2, ':next': 3 } });
+  });
+});
+
+describe('group delete', () => {
+  const principal: Principal = { keyId: 'k', solutionId: 'sol_1', scopes: ['runs:write'] };
+  const group = (revision: number, activeGroupRun: { id: string; status: string } | null = null) =>
+    ({ PK: 'GRP#grp_a', SK: 'GROUP', id: 'grp_a', solutionId: 'sol_1', name: 'a', description: '', streams: ['stm_1'], schedule: null, revision, createdAt: 't', updatedAt: 't', activeGroupRun });
+  const stale = () => cancelled('ConditionalCheckFailed', 'None', 'None');
+  const deletes = () => ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems![0].Delete!);
+
+  beforeEach(() => {
+    process.env.PURGE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:0:stateMachine:sluice-purge';
+  });
+
+  it('without If-Match, reads the group again and retries when it changed between the read and the delete (a stream delete took itself out)', async () => {
+    ddbMock.on(GetCommand).resolvesOnce({ Item: group(3) }).resolves({ Item: group(4) });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(stale()).resolves({});
+    await deleteGroup(principal, 'grp_a');
+    expect(deletes().map((d) => d.ExpressionAttributeValues![':revision'])).toEqual([3, 4]);
+    expect(deletes()[1].ConditionExpression).toBe('revision = :revision AND (attribute_not_exists(activeGroupRun) OR activeGroupRun = :null)');
+    expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name)).toEqual(['purge-grp_a']);
+  });
+
+  it('with If-Match, a group changed meanwhile stays 412 and is not deleted', async () => {
+    ddbMock.on(GetCommand).resolvesOnce({ Item: group(3) }).resolves({ Item: group(4) });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(stale()).resolves({});
+    await expect(deleteGroup(principal, 'grp_a', 3)).rejects.toMatchObject({ status: 412, message: expect.stringContaining('changed meanwhile') });
+    expect(deletes()).toHaveLength(1);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('answers 409 when the retry finds a group run started meanwhile', async () => {
+    ddbMock.on(GetCommand).resolvesOnce({ Item: group(3) }).resolves({ Item: group(4, { id: 'grun_1', status: 'preparing' }) });
+    ddbMock.on(TransactWriteCommand).rejects(stale());
+    await expect(deleteGroup(principal, 'grp_a')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('is running (grun_1); stop it first') });
+    expect(deletes()).toHaveLength(1);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('gives up with 409 after a bounded number of races', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: group(3) });
+    ddbMock.on(TransactWriteCommand).rejects(stale());
+    await expect(deleteGroup(principal, 'grp_a')).rejects.toMatchObject({ status: 409, message: 'stream group grp_a is being changed by others; try again' });
+    expect(deletes()).toHaveLength(5);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });
 
