@@ -1,3 +1,4 @@
+import type { Info } from 'csv-parse/sync';
 import type { DataRecord, RecordFailure } from './types.ts';
 
 /**
@@ -20,7 +21,12 @@ export interface DecodeMeta {
   columns?: string[];
   /** What failures name instead of the packet (an S3 object's key); NDJSON failures add the line number. */
   name?: string;
-  /** Every entry carries its `bytes`: its NDJSON line, else its record's JSON size (0 for a failure). */
+  /**
+   * Every entry carries its `bytes`: its NDJSON line; its CSV row's raw bytes (the
+   * first row with the header before it, the last with what follows it, so a CSV's
+   * entries add up to its length; a CSV that does not parse, its length); else its
+   * record's JSON size (0 for a failure).
+   */
   sizes?: boolean;
 }
 
@@ -34,7 +40,7 @@ const csvParser = () => import('csv-parse/sync').then((csv) => csv.parse);
 
 export async function decodePacket(data: Buffer, format: Format, meta: DecodeMeta): Promise<Entry[]> {
   const entries = await decode(data, format, meta);
-  if (!meta.sizes || format === 'ndjson') return entries;
+  if (!meta.sizes || format === 'ndjson' || format === 'csv') return entries;
   return entries.map((entry) => ({ ...entry, bytes: 'record' in entry ? Buffer.byteLength(JSON.stringify(entry.record)) : 0 }));
 }
 
@@ -70,15 +76,22 @@ async function decode(data: Buffer, format: Format, meta: DecodeMeta): Promise<E
     case 'csv': {
       const parseCsv = await csvParser();
       try {
-        const rows = parseCsv(data, {
+        // `info.bytes`: how far into the data (BOM and header included) the parser was when it emitted the row.
+        const rows = parseCsv<{ record: DataRecord; info: Info }>(data, {
           columns: meta.columns ?? true,
           skip_empty_lines: true,
           relax_column_count: false,
           bom: true,
-        }) as DataRecord[];
-        return rows.map((record) => ({ record }));
+          info: true,
+        });
+        let end = 0;
+        return rows.map(({ record, info }, i) => {
+          const size = meta.sizes ? { bytes: (i === rows.length - 1 ? data.length : info.bytes) - end } : {};
+          end = info.bytes;
+          return { record, ...size };
+        });
       } catch (error) {
-        return [{ failure: { message: `${where}: not CSV: ${(error as Error).message}` } }];
+        return [{ failure: { message: `${where}: not CSV: ${(error as Error).message}` }, ...(meta.sizes ? { bytes: data.length } : {}) }];
       }
     }
     case 'raw':

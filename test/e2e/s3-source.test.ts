@@ -199,7 +199,7 @@ describe('s3-source', () => {
 
   it('reads CSV objects with a header row as string records; an object that is not CSV is one failed record', async () => {
     const { key } = await newTenant();
-    const bucket = await bucketWith({
+    const objects = {
       'csv/a.csv': 'id,name,city\n1,ann,"Oslo, NO"\n2,"bo ""b""",Rome\n\n3,cy,\n',
       // An unclosed quote: the object is one failure and none of its rows are read.
       'csv/b.csv': 'id,name\n4,dan\n5,"eve\n',
@@ -207,7 +207,8 @@ describe('s3-source', () => {
       'csv/c.csv': 'id,name\n6,fay,extra\n',
       // A byte order mark and CRLF line ends are fine.
       'csv/d.csv': '\ufeffid,name\r\n7,gus\r\n',
-    });
+    };
+    const bucket = await bucketWith(objects);
     const connectionId = await createConnection(key, s3Body(bucket));
     const target = await collector(key);
     const stream = await createStream(key, s3Definition({ connectionId, prefix: 'csv/', format: 'csv' }, target.id));
@@ -220,8 +221,8 @@ describe('s3-source', () => {
       { id: '7', name: 'gus' },
     ];
     expect(await packetRecords(key, target.id)).toEqual(records);
-    // bytesIn of CSV: the JSON size of the records read (an object that does not parse counts 0).
-    expect(await sourceStats(key, run.id)).toMatchObject({ in: 6, out: 4, failed: 2, bytesIn: records.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)), 0) });
+    // bytesIn of CSV: the raw bytes read, header, BOM and line ends included, so every object counts its length (one that does not parse too).
+    expect(await sourceStats(key, run.id)).toMatchObject({ in: 6, out: 4, failed: 2, bytesIn: Object.values(objects).reduce((n, text) => n + Buffer.byteLength(text), 0) });
     expect(run.recentErrors.map((e: { message: string }) => e.message)).toEqual([
       expect.stringMatching(/^csv\/b\.csv: not CSV: Quote Not Closed/),
       expect.stringMatching(/^csv\/c\.csv: not CSV: Invalid Record Length/),

@@ -111,8 +111,20 @@ describe('the engine on an in-memory packet log', () => {
       { failure: { message: expect.stringMatching(/^in\/x\.ndjson line 3: not JSON: /), record: 'nope' }, bytes: 7 },
       { record: { value: 7 }, bytes: 1 },
     ]);
-    expect(await decodePacket(Buffer.from('a,b\n1,2\n'), 'csv', { name: 'in/y.csv', sizes: true })).toEqual([{ record: { a: '1', b: '2' }, bytes: 17 }]);
-    expect(await decodePacket(Buffer.from('a\n"x'), 'csv', { name: 'in/z.csv', sizes: true })).toEqual([{ failure: { message: expect.stringMatching(/^in\/z\.csv: not CSV: Quote Not Closed/) }, bytes: 0 }]);
+    // CSV rows carry their raw bytes: the first with the BOM and header, the last with the blank lines after it, so they add up to the object.
+    const csv = Buffer.from('\ufeffa,b\r\n1,"x\ny"\r\n\r\n3,é\r\n\r\n');
+    const rows = await decodePacket(csv, 'csv', { name: 'in/y.csv', sizes: true });
+    expect(rows).toEqual([
+      { record: { a: '1', b: 'x\ny' }, bytes: 3 + 5 + 9 },
+      { record: { a: '3', b: 'é' }, bytes: 2 + 6 + 2 },
+    ]);
+    expect(rows.reduce((n, row) => n + row.bytes!, 0)).toBe(csv.length);
+    expect(await decodePacket(Buffer.from('1,2\n3,4'), 'csv', { name: 'in/w.csv', columns: ['x', 'y'], sizes: true })).toEqual([
+      { record: { x: '1', y: '2' }, bytes: 4 },
+      { record: { x: '3', y: '4' }, bytes: 3 },
+    ]);
+    // An object that does not parse is one failure: all its bytes were read.
+    expect(await decodePacket(Buffer.from('a\n"x'), 'csv', { name: 'in/z.csv', sizes: true })).toEqual([{ failure: { message: expect.stringMatching(/^in\/z\.csv: not CSV: Quote Not Closed/) }, bytes: 4 }]);
   });
 });
 
