@@ -91,4 +91,17 @@ describe('MySQL (MariaDB) CDC through the binlog (@vlasky/zongji, bounded non-bl
     // Only the account that may read the binlog position anchored one; the missing table failed before anything.
     expect(claimed).toHaveLength(1);
   });
+
+  it('fails a start position whose binlog file the server no longer has with what to do (purged binlogs look the same; none is purged here)', async () => {
+    const table = tableName('bl_gone');
+    await db.my.query(`CREATE TABLE ${db.my.quote(table)} (id INT PRIMARY KEY)`);
+    const anchor = { claim: async (p: BinlogPosition) => p };
+    const gone = { file: 'sluice-purged-bin.000001', position: 4 };
+    const source = createMysqlCdcSource(paramsOf(dbs().mysql), { tables: [{ name: table }], anchor, ids: { streamId: 'stm_1', nodeId: 'src' } });
+    const error = await source.read(gone, 10).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(RunConfigurationError);
+    expect(classify(error)).toBe(error);
+    expect(error?.message).toMatch(/^the binlog position this stream reads from \(sluice-purged-bin\.000001 at 4\) is gone from the server \(the server said: .*Could not find first log file name/);
+    expect(error?.message).toContain('POST /v1/streams/stm_1/offsets/reset {"offsets": {"src": {"file": "<File>", "position": <Position>}}}');
+  });
 });

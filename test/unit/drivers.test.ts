@@ -65,6 +65,18 @@ describe('driver errors', () => {
     expect(told(mysqlCdcError(dbError('ER_SPECIFIC_ACCESS_DENIED_ERROR', 'Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s)'), 'app'))).toMatch(
       /^user app lacks .*GRANT REPLICATION SLAVE, REPLICATION CLIENT ON \*\.\* TO 'app'/,
     );
+    // Error 1236 for a start position whose binlog was purged: what happened and the reset (with a position: a bare reset goes back to the anchor, purged too) and copy to do.
+    const purged = Object.assign(dbError('ER_SOURCE_FATAL_ERROR_READING_BINLOG', 'Could not find first log file name in binary log index file'), { errno: 1236 });
+    const gone = told(mysqlCdcError(purged, 'app', { streamId: 'stm_1', nodeId: 'src', from: { file: 'mysql-bin.000007', position: 1234 } }));
+    expect(gone).toMatch(/^the binlog position this stream reads from \(mysql-bin\.000007 at 1234\) is gone from the server \(the server said: Could not find first log file name in binary log index file\): its binlog was purged/);
+    expect(gone).toContain('POST /v1/streams/stm_1/offsets/reset {"offsets": {"src": {"file": "<File>", "position": <Position>}}}');
+    expect(gone).toContain('copy the table again with a convert run');
+    // Older mysql2 names it ER_MASTER_…; a position past the end of a reset binlog is the same case; without ids the message has placeholders.
+    expect(told(mysqlCdcError(dbError('ER_MASTER_FATAL_ERROR_READING_BINLOG', 'Could not find first log file name in binary log index file'), 'app'))).toContain('POST /v1/streams/{id}/offsets/reset {"offsets": {"<node id>"');
+    expect(told(mysqlCdcError(Object.assign(dbError('x', 'Client requested master to start replication from impossible position'), { errno: 1236 }), 'app'))).toMatch(/is gone from the server/);
+    // Other failures error 1236 reports are not this one.
+    const tooBig = Object.assign(dbError('ER_SOURCE_FATAL_ERROR_READING_BINLOG', 'log event entry exceeded max_allowed_packet; Increase max_allowed_packet on master'), { errno: 1236 });
+    expect(mysqlCdcError(tooBig, 'app')).toBe(tooBig);
     for (const other of [dbError('42501', 'permission denied for table t'), dbError('ECONNREFUSED', 'connect ECONNREFUSED'), dbError('57P01', 'terminating connection')]) {
       expect(pgCdcError(other, 'app')).toBe(other);
       expect(mysqlCdcError(other, 'app')).toBe(other);

@@ -24,8 +24,9 @@ import { jsonSafe, OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.
  *
  * Set-up errors fail the run at once (`RunConfigurationError`) with what to
  * fix: a configured table that does not exist (its changes would just never
- * come), the binlog off or not in ROW format, and an account without the
- * replication privileges (`mysqlCdcError`).
+ * come), the binlog off or not in ROW format, an account without the
+ * replication privileges and a position whose binlog was purged
+ * (`mysqlCdcError`).
  */
 export interface BinlogPosition extends SourceOffset {
   file: string;
@@ -42,6 +43,8 @@ export interface MysqlCdcConfig {
   anchor: BinlogAnchor;
   /** A read ends after this long even if the server keeps sending (ms). */
   maxReadMs?: number;
+  /** The stream and node, named in what an error tells the operator to do. */
+  ids?: { streamId: string; nodeId: string };
 }
 
 const EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid'];
@@ -73,10 +76,12 @@ export function createMysqlCdcSource(params: ConnectionParams, config: MysqlCdcC
 
   return {
     async read(offset, max): Promise<SourceBatch> {
+      let from: BinlogPosition | undefined;
       try {
-        return await readEvents(await prepare(offset as BinlogPosition | undefined), max);
+        from = await prepare(offset as BinlogPosition | undefined);
+        return await readEvents(from, max);
       } catch (error) {
-        throw mysqlCdcError(error, params.username);
+        throw mysqlCdcError(error, params.username, { ...config.ids, from });
       }
     },
   };
@@ -170,12 +175,34 @@ async function checkTables(session: SqlSession, tables: TableSpec[], params: Con
   if (missing.length > 0) throw new RunConfigurationError(missing.join('; '));
 }
 
-/** The server's refusal for want of a privilege (SHOW MASTER STATUS, the binlog dump), told as the grant to make. */
-export function mysqlCdcError(error: unknown, user: string): unknown {
-  const { code, message = '' } = (error ?? {}) as { code?: string; message?: string };
+/** Error 1236's messages for a start position the binlog no longer has (the same error reports other dump failures too). */
+const BINLOG_GONE = /Could not find first log file name|impossible position|position > file size/i;
+
+/**
+ * Set-up refusals told as what to do: the server's refusal for want of a
+ * privilege (SHOW MASTER STATUS, the binlog dump) as the grant to make; a
+ * start position no longer in the binlog (error 1236: purged by expiry or
+ * PURGE BINARY LOGS, or the binlog reset) as the new start to set and the copy
+ * to make again. A reset without offsets would not do: it goes back to the
+ * stream's anchor, older still.
+ */
+export function mysqlCdcError(error: unknown, user: string, where: { streamId?: string; nodeId?: string; from?: BinlogPosition } = {}): unknown {
+  const { code, errno, message = '' } = (error ?? {}) as { code?: string; errno?: number; message?: string };
   if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR') {
     return new RunConfigurationError(
       `user ${user} lacks the privileges CDC from MySQL reads the binlog with: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${user}' (the server said: ${message})`,
+    );
+  }
+  // mysql2 names 1236 ER_SOURCE_FATAL_ERROR_READING_BINLOG (older versions ER_MASTER_…).
+  const fatalRead = errno === 1236 || code === 'ER_SOURCE_FATAL_ERROR_READING_BINLOG' || code === 'ER_MASTER_FATAL_ERROR_READING_BINLOG';
+  if (fatalRead && BINLOG_GONE.test(message)) {
+    const { streamId = '{id}', nodeId = '<node id>', from } = where;
+    return new RunConfigurationError(
+      `the binlog position this stream reads from${from ? ` (${from.file} at ${from.position})` : ''} is gone from the server (the server said: ${message}): ` +
+        'its binlog was purged (binlog_expire_logs_seconds / expire_logs_days, PURGE BINARY LOGS) or reset while the stream was stopped or behind, so the changes made since are lost. ' +
+        `Set the stream's offset to the server's current position (File and Position of SHOW MASTER STATUS): POST /v1/streams/${streamId}/offsets/reset ` +
+        `{"offsets": {"${nodeId}": {"file": "<File>", "position": <Position>}}} (a reset without offsets goes back to the stream's first position, purged too); ` +
+        'then copy the table again with a convert run and start the stream. Keep binlogs for longer than a stream may stay stopped',
     );
   }
   return error;

@@ -54,7 +54,7 @@ registerSource('table-source', async (context) => {
         },
       };
       const { createMysqlCdcSource } = await import('./mysql-cdc.ts');
-      return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor });
+      return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor, ids: { streamId: context.stream.id, nodeId: context.node.id } });
     }
     throw new RunConfigurationError(`node ${context.node.id}: a ${connection.type} connection cannot be read continuously`);
   }
