@@ -310,12 +310,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/keys': { summary: 'List API keys (never their values)' },
   'DELETE /v1/keys/{keyId}': { summary: 'Revoke an API key at once' },
-  'POST /v1/streams': { summary: 'Create a stream', body: streamInput(), response: streamSchema },
+  'POST /v1/streams': { summary: 'Create a stream; claims the connections its definition names (400 naming the node for one not in the solution, or for more than 20)', body: streamInput(), response: streamSchema },
   'GET /v1/streams': { summary: 'List streams with filters', response: listOf(streamSchema) },
   'GET /v1/streams/{id}': { summary: 'Get a stream (?fields=, ?version=)', response: streamSchema },
-  'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match)', body: streamInput(), response: streamSchema },
-  'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match)', response: streamSchema },
-  'DELETE /v1/streams/{id}': { summary: 'Delete a stream: 204, taking it out of every stream group that lists it (new group revision) in the same transaction; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
+  'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match); claims the connections the definition names (400 naming the node for one not in the solution), releases those it drops', body: streamInput(), response: streamSchema },
+  'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match); a patched definition claims its connections as PUT does', response: streamSchema },
+  'DELETE /v1/streams/{id}': { summary: 'Delete a stream: 204, taking it out of every stream group that lists it (new group revision) in the same transaction, then releasing its connections; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
 
   // --- versions, export/import, deploy (issue 3) ---
   'GET /v1/streams/{id}/versions': {
@@ -352,6 +352,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Import an export document (+ optional tag). ?onConflict=fail|overwrite|create-new|skip (default fail: 409), ' +
       '?allowNodeDeletions=true|false (default false: an overwrite dropping nodes is 409 naming them), ' +
       '?solutionId= (admin keys only; other keys get 403 for a solution not their own). 201 created/renamed, 200 overwritten/skipped. ' +
+      'The written stream claims its connections: 400 naming the node for one not in the target solution. ' +
       'Idempotency-Key honoured.',
     body: exportSchema.extend({ tag: z.string().optional(), exportedAt: z.string().optional(), version: z.string().optional() }),
     response: z.object({ result: z.enum(['created', 'overwritten', 'renamed', 'skipped']), stream: streamSchema }),

@@ -250,3 +250,27 @@ export function cdcSourcesOf(definition: Definition): CdcSource[] {
   if (definition.mode !== 'continuous') return [];
   return definition.nodes.filter((node) => node.type === 'table-source').map((node) => ({ nodeId: node.id, connectionId: String(node.config.connectionId) }));
 }
+
+/** Node types whose `config.connectionId` names a connection of the stream's solution. */
+export const CONNECTION_NODE_TYPES: readonly NodeType[] = ['table-source', 'table-sink', 's3-source'];
+
+export interface ConnectionReference {
+  connectionId: string;
+  /** Where the definition names it: `definition.nodes[2].config.connectionId`. */
+  path: string;
+}
+
+/** Every connection a definition names, in node order (an id named by two nodes appears twice). */
+export function connectionReferences(definition: Definition | undefined, prefix = 'definition'): ConnectionReference[] {
+  const references: ConnectionReference[] = [];
+  (definition?.nodes ?? []).forEach((node, i) => {
+    const id = node.config?.connectionId;
+    if (CONNECTION_NODE_TYPES.includes(node.type as NodeType) && typeof id === 'string' && id) {
+      references.push({ connectionId: id, path: `${prefix}.nodes[${i}].config.connectionId` });
+    }
+  });
+  return references;
+}
+
+/** The distinct connection ids a definition names. */
+export const connectionIdsOf = (definition: Definition | undefined): string[] => [...new Set(connectionReferences(definition).map((ref) => ref.connectionId))];

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
+import { connectionIdsOf } from '../model/definition.ts';
 import { conflict, invalid, notFound, preconditionFailed } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
@@ -139,8 +140,9 @@ export async function listConnections(solutionId: string, limit: number, cursor?
  * The type cannot change while a stream uses the connection (409 naming them,
  * as the delete): its nodes and replication state are of that type. Like the
  * delete, that write is conditional on `claims` as read before the check, so a
- * configuration claiming the connection meanwhile makes it fail and the next
- * attempt sees it. Other settings change whoever uses the connection.
+ * stream claiming the connection meanwhile (every stream write naming it
+ * does) makes it fail and the next attempt sees it. Other settings change
+ * whoever uses the connection.
  */
 export async function updateConnection(
   principal: Principal,
@@ -185,8 +187,7 @@ export async function updateConnection(
   throw conflict(`connection ${id} is being changed by others; try again`);
 }
 
-const usesConnection = (stream: StreamRecord, connectionId: string) =>
-  stream.definition?.nodes?.some((node) => (node.config as { connectionId?: unknown })?.connectionId === connectionId) ?? false;
+const usesConnection = (stream: StreamRecord, connectionId: string) => connectionIdsOf(stream.definition).includes(connectionId);
 
 /**
  * Streams of the solution whose definition has a node with this connectionId:
@@ -208,8 +209,8 @@ const userName = (stream: StreamRecord) => (stream.faces?.dbconvert ? `stream co
 /**
  * 409 while a stream uses the connection. The delete is conditional on the
  * revision and on the connection's `claims` as read before the check: a
- * configuration created meanwhile (it claims the connection in its own write)
- * makes it fail, and the next attempt sees that configuration.
+ * stream created or changed meanwhile to name it (it claims the connection in
+ * its own write) makes it fail, and the next attempt sees that stream.
  */
 export async function deleteConnection(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {

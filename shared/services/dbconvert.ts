@@ -3,7 +3,7 @@ import { lazySchema, parseWith } from '../model/validation.ts';
 import { invalid, isSluiceError, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
-import { getConnectionRecord, releaseConnection } from '../store/connections.ts';
+import { getConnectionRecord } from '../store/connections.ts';
 import type { StreamRecord } from '../store/streams.ts';
 import { allPages } from '../store/pagination.ts';
 import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
@@ -18,8 +18,9 @@ import { getRun, pauseRunRecord, resumeRunRecord, startRunOf, stopRunRecord } fr
  * `stream_<ulid>` IS the run `run_<ulid>`. What the definition cannot hold (the
  * mode as sent, `created`, `limits` as sent, whether truncateTarget was given)
  * is kept in the stream's `faces.dbconvert`. A configuration claims its two
- * connections when it is written (services/streams.ts createStream), and a run
- * started here is marked `face: "dbconvert"`: the face sees only those runs.
+ * connections when it is written, as every stream does (services/streams.ts),
+ * and a run started here is marked `face: "dbconvert"`: the face sees only
+ * those runs.
  */
 export const DBCONVERT_NAMESPACE = 'dbconvert';
 /** The mark of a run started through this face (`RunRecord.face`). */
@@ -68,9 +69,6 @@ async function checkConnection(principal: Principal, field: 'source' | 'target',
   if (!connection || connection.solutionId !== principal.solutionId) throw invalid(`${field} connection ${id} does not exist`);
   if (connection.type === 's3') throw invalid(`${field} connection ${id} is an s3 connection; stream configurations need a database`);
 }
-
-const connectionIdsOf = (stream: StreamRecord): string[] =>
-  stream.definition.nodes.map((n) => (n.config as { connectionId?: unknown }).connectionId).filter((id): id is string => typeof id === 'string');
 
 function definitionOf(input: ConfigInput): Definition {
   return {
@@ -126,7 +124,7 @@ export async function createConfig(principal: Principal, input: ConfigInput): Pr
   return createStream(
     principal,
     parseWith(streamInput(), { name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }, 'the stream configuration'),
-    { faces: { dbconvert: face }, claimConnections: [input.source, input.target] },
+    { faces: { dbconvert: face } },
   );
 }
 
@@ -145,13 +143,12 @@ export async function getConfig(principal: Principal, configId: string): Promise
   return stream;
 }
 
-/** 204; 409 while a stream started from it is running. Its connections then forget its claim (best effort). */
+/** 204; 409 while a stream started from it is running. Its connections then forget its claim (deleteStream). */
 export async function deleteConfig(principal: Principal, configId: string): Promise<void> {
   const config = await getConfig(principal, configId);
   // Said in this face's ids; the delete's transaction refuses a run started meanwhile just the same.
   if (config.activeRun) throw conflict(`stream configuration ${configId} is running as ${streamIdOfRun(config.activeRun.id)}; stop it first`);
   await deleteStream(principal, config.id);
-  await Promise.all(connectionIdsOf(config).map((connectionId) => releaseConnection(connectionId, config.id)));
 }
 
 export async function listConfigs(principal: Principal): Promise<StreamRecord[]> {
@@ -171,7 +168,7 @@ export async function cloneConfig(principal: Principal, configId: string): Promi
       return await createStream(
         principal,
         parseWith(streamInput(), { name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }, 'the clone'),
-        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } }, claimConnections: connectionIdsOf(original) },
+        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } } },
       );
     } catch (error) {
       if ((error as { code?: string }).code !== 'conflict') throw error;

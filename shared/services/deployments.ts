@@ -1,4 +1,4 @@
-import type { Definition } from '../model/definition.ts';
+import { CONNECTION_NODE_TYPES, type Definition } from '../model/definition.ts';
 import { canTransition } from '../model/deployment.ts';
 import { conflict, invalid, type ErrorDetail } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
@@ -14,9 +14,7 @@ import { getStream } from './streams.ts';
 const REFERENCES: Record<string, { field: string; kind: Reference['kind'] }[]> = {
   'dataset-source': [{ field: 'streamId', kind: 'stream' }],
   'packet-sink': [{ field: 'streamId', kind: 'stream' }],
-  'table-source': [{ field: 'connectionId', kind: 'connection' }],
-  'table-sink': [{ field: 'connectionId', kind: 'connection' }],
-  's3-source': [{ field: 'connectionId', kind: 'connection' }],
+  ...Object.fromEntries(CONNECTION_NODE_TYPES.map((type) => [type, [{ field: 'connectionId', kind: 'connection' as const }]])),
 };
 
 /**

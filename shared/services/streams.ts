@@ -1,14 +1,15 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
 import { onStreamDeleted } from './deployment-hooks.ts';
-import { validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
-import { conflict, invalid, notFound, preconditionFailed, tooLarge } from '../model/errors.ts';
+import { connectionIdsOf, connectionReferences, validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
+import { conflict, invalid, notFound, preconditionFailed, tooLarge, type ErrorDetail } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
 import { dropDeletedStream, getGroupRecord, groupIdsOfStream, type GroupRecord } from '../store/groups.ts';
 import { logger } from '../http/logger.ts';
-import { claimConnection } from '../store/connections.ts';
+import { claimConnection, releaseConnection } from '../store/connections.ts';
+import { referenceOwners } from '../store/references.ts';
 import {
   getStreamRecord,
   insertStream,
@@ -35,11 +36,60 @@ export type StreamInput = z.input<ReturnType<typeof streamInput>>;
 /** A definition item stays far below DynamoDB's 400 KB item limit. */
 const MAX_DEFINITION_BYTES = 300 * 1024;
 
+/**
+ * A stream write claims each connection its definition names in its own
+ * transaction (at most 100 items, 3 of them the stream and its name claim):
+ * 20 distinct connections is far more than a pipeline needs and far below that.
+ */
+export const MAX_STREAM_CONNECTIONS = 20;
+
 async function checkedDefinition(definition: unknown): Promise<Definition> {
   const validated = await validateDefinition(definition ?? {});
   const size = Buffer.byteLength(JSON.stringify(validated));
   if (size > MAX_DEFINITION_BYTES) throw tooLarge(`the definition is ${size} bytes; at most ${MAX_DEFINITION_BYTES} are accepted`);
+  const connections = connectionIdsOf(validated).length;
+  if (connections > MAX_STREAM_CONNECTIONS) {
+    const message = `the definition names ${connections} distinct connections; a stream may use at most ${MAX_STREAM_CONNECTIONS}`;
+    throw invalid(message, [{ path: 'definition.nodes', message }]);
+  }
   return validated;
+}
+
+/**
+ * The transaction items with which a write of `stream` claims every connection
+ * its definition names (store/connections.ts claimConnection): each must exist
+ * in the stream's solution, and a connection delete or type change racing the
+ * write fails on the claim (or the write fails on the missing connection).
+ */
+const connectionClaims = (stream: StreamRecord) => connectionIdsOf(stream.definition).map((id) => claimConnection(id, stream.solutionId, stream.id));
+
+/**
+ * The 400 for a write whose claim `refused` (an index into connectionClaims)
+ * failed: one detail per node naming a connection missing from the solution,
+ * looked up again so that every one is named, not only the first refused.
+ */
+async function unknownConnections(stream: StreamRecord, refused: number): Promise<ReturnType<typeof invalid>> {
+  const references = connectionReferences(stream.definition);
+  const owners = await referenceOwners(references.map((ref) => ({ kind: 'connection' as const, id: ref.connectionId })));
+  let missing = references.filter((ref) => owners.get(`connection:${ref.connectionId}`) !== stream.solutionId);
+  if (missing.length === 0) missing = references.filter((ref) => ref.connectionId === connectionIdsOf(stream.definition)[refused]);
+  const details: ErrorDetail[] = missing.map((ref) => ({ path: ref.path, message: `connection ${ref.connectionId} does not exist in this solution` }));
+  return invalid(`${details[0].message} (${details[0].path})`, details);
+}
+
+/**
+ * Takes the stream out of the `usedBy` of connections it no longer names (best
+ * effort: an id left behind reads as a stream that does not use the connection).
+ * `whileAt`: the stream's revision that dropped them (absent once it is deleted).
+ */
+async function releaseConnections(streamId: string, connectionIds: string[], whileAt?: number): Promise<void> {
+  await Promise.all(
+    connectionIds.map((connectionId) =>
+      releaseConnection(connectionId, streamId, whileAt).catch((error: unknown) =>
+        logger.warn('a connection keeps a claim of a stream that no longer names it', { streamId, connectionId, error: String(error) }),
+      ),
+    ),
+  );
 }
 
 /** The solution a call acts on: the key's own, or the one an admin names. */
@@ -55,16 +105,15 @@ export async function getStream(principal: Principal, id: string): Promise<Strea
 }
 
 /**
- * `claimConnections`: connections the stream must find in its solution as it
- * is written, claimed in the same transaction (store/connections.ts), so a
- * connection delete racing the create cannot leave the stream pointing at
- * nothing: one of the two fails. Native streams do not claim (their
- * connections are checked at deploy); DBConvert configurations do.
+ * Creates a stream, claiming the connections its definition names in the same
+ * transaction (connectionClaims), so a connection delete racing the create
+ * cannot leave the stream pointing at nothing: one of the two fails. A
+ * connection missing from the solution is a 400 naming the node.
  */
 export async function createStream(
   principal: Principal,
   input: z.output<ReturnType<typeof streamInput>>,
-  options: { solutionId?: string; faces?: Record<string, unknown>; claimConnections?: string[] } = {},
+  options: { solutionId?: string; faces?: Record<string, unknown> } = {},
 ): Promise<StreamRecord> {
   const now = new Date().toISOString();
   const stream: StreamRecord = {
@@ -82,10 +131,9 @@ export async function createStream(
     tagCount: 0,
     faces: options.faces,
   };
-  const claimed = [...new Set(options.claimConnections ?? [])];
-  const outcome = await insertStream(stream, claimed.map((connectionId) => claimConnection(connectionId, stream.solutionId, stream.id)));
+  const outcome = await insertStream(stream, connectionClaims(stream));
   if (outcome === 'name-taken') throw conflict(`a stream named ${input.name} already exists in namespace ${input.namespace}`);
-  if (outcome !== 'ok') throw invalid(`connection ${claimed[outcome.refused]} does not exist`);
+  if (outcome !== 'ok') throw await unknownConnections(stream, outcome.refused);
   return stream;
 }
 
@@ -101,6 +149,10 @@ export interface StreamChanges {
  * Applies changes as a new autosaved revision. With If-Match the write is
  * refused (412) unless the stream is still at that revision; without it, a
  * lost race is retried on a fresh read so no write is silently dropped.
+ *
+ * A write that sets the definition claims every connection it names, as a
+ * create does (a claim already held is claimed again: harmless); connections
+ * the previous definition named and this one does not are released after it.
  */
 export async function updateStream(
   principal: Principal,
@@ -124,9 +176,17 @@ export async function updateStream(
       revision: current.revision + 1,
       updatedAt: new Date().toISOString(),
     };
-    const outcome = await replaceStream(current, next);
-    if (outcome === 'ok') return next;
+    const setsDefinition = changes.definition !== undefined;
+    const outcome = await replaceStream(current, next, setsDefinition ? connectionClaims(next) : []);
+    if (outcome === 'ok') {
+      if (setsDefinition) {
+        const named = new Set(connectionIdsOf(next.definition));
+        await releaseConnections(id, connectionIdsOf(current.definition).filter((connectionId) => !named.has(connectionId)), next.revision);
+      }
+      return next;
+    }
     if (outcome === 'name-taken') throw conflict(`a stream named ${next.name} already exists in namespace ${next.namespace}`);
+    if (typeof outcome === 'object') throw await unknownConnections(next, outcome.refused);
     if (expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
   }
   throw conflict(`stream ${id} is being changed by others; try again`);
@@ -140,7 +200,8 @@ export const MAX_DELETE_GROUPS = 48;
  * transaction (store/streams.ts removeStream). Refused (409) while one of
  * those groups has a group run in progress: checked here for the message,
  * and again in the transaction for the race. A group written meanwhile (PUT,
- * start, delete) makes the delete read again, a few times.
+ * start, delete) makes the delete read again, a few times. Afterwards the
+ * connections it named forget its claim; every face deletes through here.
  */
 export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -163,6 +224,7 @@ export async function deleteStream(principal: Principal, id: string, expectedRev
     if (outcome === 'stale' && expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
     if (outcome !== 'ok') continue;
     await dropFromLateGroups(id, groups);
+    await releaseConnections(id, connectionIdsOf(stream.definition));
     await onStreamDeleted(stream);
     return;
   }

@@ -1,7 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
-import { isConditionFailure } from './errors.ts';
+import { cancellationReasons, isConditionFailure } from './errors.ts';
+import { retryTransactionConflicts } from './retry.ts';
+import { streamKey } from './streams.ts';
 import { queryPage, type Item } from './query.ts';
 import { setExpression } from './update.ts';
 import type { Page } from './pagination.ts';
@@ -11,10 +13,11 @@ import type { Page } from './pagination.ts';
  * solution through GSI1 `SOL#{sol}#CONNECTIONS` (sorted by id, i.e. creation).
  * The password is not here: `secretRef` names its Secrets Manager secret.
  *
- * `usedBy` and `claims` record the streams that claimed the connection when
- * they were written (DBConvert configurations): `usedBy` their ids (a string
- * set, possibly with ids of streams deleted since), `claims` a counter every
- * claim adds 1 to. A delete, and a replace that changes the type, are
+ * `usedBy` and `claims` record the streams that claimed the connection: every
+ * stream write whose definition names it (services/streams.ts). `usedBy` holds
+ * their ids (a string set; an id may outlive its stream's use of the
+ * connection, or the stream), `claims` is a counter every claim adds 1 to and
+ * nothing ever lowers. A delete, and a replace that changes the type, are
  * conditional on `claims` being what they read, so a stream written between
  * their check and their write makes them fail.
  */
@@ -147,20 +150,45 @@ export function claimConnection(connectionId: string, solutionId: string, stream
   };
 }
 
-/** Forgets a deleted stream's claim (best effort; `claims` is left as is, so a racing delete still notices). */
-export async function releaseConnection(connectionId: string, streamId: string): Promise<void> {
+/**
+ * Takes a stream out of `usedBy` (best effort; `claims` is never lowered, so a
+ * racing delete that read it before still notices). For a stream that still
+ * exists, `whileStreamAt` is the revision that stopped naming the connection:
+ * the release is skipped if the stream was written since, since that write may
+ * have claimed the connection again.
+ */
+export async function releaseConnection(connectionId: string, streamId: string, whileStreamAt?: number): Promise<void> {
+  const release = {
+    TableName: tableName(),
+    Key: connectionKey(connectionId),
+    UpdateExpression: 'DELETE usedBy :stream',
+    ConditionExpression: 'attribute_exists(PK)',
+    ExpressionAttributeValues: { ':stream': new Set([streamId]) },
+  };
   try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: connectionKey(connectionId),
-        UpdateExpression: 'DELETE usedBy :stream',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':stream': new Set([streamId]) },
-      }),
+    if (whileStreamAt === undefined) {
+      await ddb.send(new UpdateCommand(release));
+      return;
+    }
+    await retryTransactionConflicts(() =>
+      ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: tableName(),
+                Key: streamKey(streamId),
+                ConditionExpression: 'revision = :revision',
+                ExpressionAttributeValues: { ':revision': whileStreamAt },
+              },
+            },
+            { Update: release },
+          ],
+        }),
+      ),
     );
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionFailure(error) && !cancellationReasons(error)?.includes('ConditionalCheckFailed')) throw error;
   }
 }
 

@@ -105,13 +105,14 @@ export async function streamIdByName(solutionId: string, namespace: string, name
   return result.Item?.streamId;
 }
 
-export type WriteOutcome = 'ok' | 'stale' | 'name-taken';
+export type WriteOutcome = 'ok' | 'stale' | 'name-taken' | { refused: number };
 
 /**
  * Replaces a stream's item if it is still at `previous.revision`, moving the
- * name claim in the same transaction when the name or namespace changed.
+ * name claim in the same transaction when the name or namespace changed, with
+ * `extra` writes that must succeed with it (connection claims, as insertStream).
  */
-export async function replaceStream(previous: StreamRecord, next: StreamRecord): Promise<WriteOutcome> {
+export async function replaceStream(previous: StreamRecord, next: StreamRecord, extra: Record<string, unknown>[] = []): Promise<WriteOutcome> {
   const renamed = previous.name !== next.name || previous.namespace !== next.namespace;
   // Only the editable fields are written: tagCount, deployment and activeRun are
   // owned by their own conditional writes (tagging, deploy, runs) and a whole-item
@@ -135,38 +136,37 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord):
       ExpressionAttributeValues: { ':revision': previous.revision, ...update.ExpressionAttributeValues },
     },
   };
+  // A rename moves the name claim: items 1 and 2.
+  const nameWrites = renamed
+    ? [
+        {
+          Delete: {
+            TableName: tableName(),
+            Key: nameClaimKey(previous.solutionId, previous.namespace, previous.name),
+            ConditionExpression: 'streamId = :id',
+            ExpressionAttributeValues: { ':id': previous.id },
+          },
+        },
+        {
+          Put: {
+            TableName: tableName(),
+            Item: { ...nameClaimKey(next.solutionId, next.namespace, next.name), type: 'name-claim', streamId: next.id },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+      ]
+    : [];
   try {
     await retryTransactionConflicts(() =>
-      ddb.send(
-        new TransactWriteCommand({
-          TransactItems: renamed
-            ? [
-                guardedUpdate,
-                {
-                  Delete: {
-                    TableName: tableName(),
-                    Key: nameClaimKey(previous.solutionId, previous.namespace, previous.name),
-                    ConditionExpression: 'streamId = :id',
-                    ExpressionAttributeValues: { ':id': previous.id },
-                  },
-                },
-                {
-                  Put: {
-                    TableName: tableName(),
-                    Item: { ...nameClaimKey(next.solutionId, next.namespace, next.name), type: 'name-claim', streamId: next.id },
-                    ConditionExpression: 'attribute_not_exists(PK)',
-                  },
-                },
-              ]
-            : [guardedUpdate],
-        }),
-      ),
+      ddb.send(new TransactWriteCommand({ TransactItems: [guardedUpdate, ...nameWrites, ...(extra as any[])] })),
     );
     return 'ok';
   } catch (error) {
     const reasons = cancellationReasons(error);
     if (reasons?.[0] === 'ConditionalCheckFailed') return 'stale';
-    if (reasons?.[2] === 'ConditionalCheckFailed') return 'name-taken';
+    if (renamed && reasons?.[2] === 'ConditionalCheckFailed') return 'name-taken';
+    const refused = reasons?.slice(1 + nameWrites.length).indexOf('ConditionalCheckFailed') ?? -1;
+    if (refused >= 0) return { refused };
     throw error;
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
+import { tableReader } from '../support/dynamo.ts';
 
 const dbs = () => inject('databases');
 
@@ -14,6 +16,25 @@ const myBody = (overrides: Record<string, unknown> = {}) => {
   const m = dbs().mysql;
   return { name: unique('my'), type: 'MySQL', host: m.host, port: m.port, database: m.database, username: m.username, password: m.password, ...overrides };
 };
+
+/** A second reader: the connection's item as stored (its claims: `usedBy`, `claims`). */
+const connectionItem = async (id: string) =>
+  (await tableReader().client.send(new GetCommand({ TableName: inject('runtimeEnv').TABLE_NAME, Key: { PK: `CONN#${id}`, SK: 'CONNECTION' }, ConsistentRead: true }))).Item;
+const claimsOf = async (id: string) => {
+  const item = await connectionItem(id);
+  return { usedBy: [...(item?.usedBy ?? [])].sort(), claims: item?.claims };
+};
+
+/** table-source on `source` → table-sink on `target`. */
+const copyDefinition = (source: string, target: string) => ({
+  nodes: [
+    { id: 'src', type: 'table-source', config: { connectionId: source, tables: [{ name: 'users' }] } },
+    { id: 'dst', type: 'table-sink', config: { connectionId: target } },
+  ],
+  edges: [{ from: 'src', to: 'dst' }],
+});
+const UNKNOWN_CONN = 'conn_01ARZ3NDEKTSV4RRFFQ69G5FAV';
+const missing = (connectionId: string, node: number) => ({ path: `definition.nodes[${node}].config.connectionId`, message: `connection ${connectionId} does not exist in this solution` });
 
 describe('connections /v1/connections', () => {
   it('creates, reads, lists, updates and deletes; the password is write-only', async () => {
@@ -175,6 +196,193 @@ describe('connections /v1/connections', () => {
     expect(retyped.status, retyped.text).toBe(200);
     expect(retyped.body).toMatchObject({ type: 'mysql', port: dbs().mysql.port, revision: 3 });
     expect((await call('GET', `/v1/connections/${source}`, { key })).body.type).toBe('mysql');
+  });
+
+  it('a stream write naming a connection missing from its solution is 400 naming the node, and writes nothing', async () => {
+    const { key } = await newTenant();
+    const other = await newTenant();
+    const own = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const foreign = (await call('POST', '/v1/connections', { key: other.key, body: pgBody() })).body.id;
+
+    const name = unique('copy');
+    for (const [definition, details] of [
+      [copyDefinition(UNKNOWN_CONN, own), [missing(UNKNOWN_CONN, 0)]],
+      [copyDefinition(own, foreign), [missing(foreign, 1)]],
+      // Every node naming a missing connection is told, not only the first.
+      [copyDefinition(foreign, foreign), [missing(foreign, 0), missing(foreign, 1)]],
+    ] as const) {
+      const refused = await call('POST', '/v1/streams', { key, body: { name, definition } });
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.error).toEqual({
+        code: 'invalid_request',
+        message: `${details[0].message} (${details[0].path})`,
+        details,
+        requestId: expect.any(String),
+      });
+    }
+    expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
+    // The refused transactions claimed nothing.
+    expect(await connectionItem(own)).not.toHaveProperty('claims');
+    expect(await connectionItem(foreign)).not.toHaveProperty('claims');
+
+    // Source and sink on one connection: one claim.
+    const stream = await call('POST', '/v1/streams', { key, body: { name, definition: copyDefinition(own, own) } });
+    expect(stream.status, stream.text).toBe(201);
+    expect(await claimsOf(own)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+
+    const put = await call('PUT', `/v1/streams/${stream.body.id}`, { key, body: { name, definition: copyDefinition(own, UNKNOWN_CONN) } });
+    expect(put.status, put.text).toBe(400);
+    expect(put.body.error.details).toEqual([missing(UNKNOWN_CONN, 1)]);
+    const patch = await call('PATCH', `/v1/streams/${stream.body.id}`, { key, body: { definition: copyDefinition(foreign, own) } });
+    expect(patch.status, patch.text).toBe(400);
+    expect(patch.body.error.details).toEqual([missing(foreign, 0)]);
+    const kept = await call('GET', `/v1/streams/${stream.body.id}`, { key });
+    expect(kept.body).toMatchObject({ revision: 1, definition: { nodes: [{ config: { connectionId: own } }, { config: { connectionId: own } }] } });
+    expect(await claimsOf(own)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+
+    // An import that would create a stream is a stream write like any other.
+    const imported = await call('POST', '/v1/streams/import', { key, body: { format: 'sluice.stream/v1', name: unique('imported'), definition: copyDefinition(UNKNOWN_CONN, own) } });
+    expect(imported.status, imported.text).toBe(400);
+    expect(imported.body.error.details).toEqual([missing(UNKNOWN_CONN, 0)]);
+  });
+
+  it('a definition may name at most 20 distinct connections (each is claimed in the write transaction)', async () => {
+    const { key } = await newTenant();
+    const own = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const fanOut = (sinks: number) => ({
+      nodes: [
+        { id: 'src', type: 'table-source', config: { connectionId: own, tables: [{ name: 'users' }] } },
+        ...Array.from({ length: sinks }, (_, i) => ({ id: `dst${i}`, type: 'table-sink', config: { connectionId: `conn_missing_${i}` } })),
+      ],
+      edges: Array.from({ length: sinks }, (_, i) => ({ from: 'src', to: `dst${i}` })),
+    });
+    const tooMany = await call('POST', '/v1/streams', { key, body: { name: unique('fan'), definition: fanOut(20) } });
+    expect(tooMany.status, tooMany.text).toBe(400);
+    expect(tooMany.body.error).toMatchObject({
+      message: 'the definition names 21 distinct connections; a stream may use at most 20',
+      details: [{ path: 'definition.nodes', message: 'the definition names 21 distinct connections; a stream may use at most 20' }],
+    });
+    // 20 pass the cap and reach the transaction (22 items), which refuses the 19 missing ones by name.
+    const twenty = await call('POST', '/v1/streams', { key, body: { name: unique('fan'), definition: fanOut(19) } });
+    expect(twenty.status, twenty.text).toBe(400);
+    expect(twenty.body.error.details).toEqual(Array.from({ length: 19 }, (_, i) => missing(`conn_missing_${i}`, i + 1)));
+    expect(await connectionItem(own)).not.toHaveProperty('claims');
+  });
+
+  it('a stream claims its connections: delete 409 naming it; a PUT to another connection moves the claim; a stream delete releases it', async () => {
+    const { key } = await newTenant();
+    const [a, b] = [(await call('POST', '/v1/connections', { key, body: pgBody() })).body.id, (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id];
+    const target = (await call('POST', '/v1/connections', { key, body: myBody() })).body.id;
+    const name = unique('copy');
+    const stream = (await call('POST', '/v1/streams', { key, body: { name, definition: copyDefinition(a, target) } })).body;
+    expect(await claimsOf(a)).toEqual({ usedBy: [stream.id], claims: 1 });
+    expect(await claimsOf(target)).toEqual({ usedBy: [stream.id], claims: 1 });
+    const refused = await call('DELETE', `/v1/connections/${a}`, { key });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(`connection ${a} is used by stream ${stream.id}; change or delete it first`);
+
+    const moved = await call('PUT', `/v1/streams/${stream.id}`, { key, body: { name, definition: copyDefinition(b, target) } });
+    expect(moved.status, moved.text).toBe(200);
+    // a is released (its counter never goes down: a delete that read it before still notices); target is claimed again, harmlessly.
+    expect(await claimsOf(a)).toEqual({ usedBy: [], claims: 1 });
+    expect(await claimsOf(b)).toEqual({ usedBy: [stream.id], claims: 1 });
+    expect(await claimsOf(target)).toEqual({ usedBy: [stream.id], claims: 2 });
+    expect((await call('DELETE', `/v1/connections/${a}`, { key })).status).toBe(204);
+    expect((await call('GET', `/v1/connections/${a}`, { key })).status).toBe(404);
+    const inUse = await call('DELETE', `/v1/connections/${b}`, { key });
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.error.message).toContain(`used by stream ${stream.id}`);
+    expect((await call('GET', `/v1/connections/${b}`, { key })).status).toBe(200);
+
+    // A write that does not touch the definition claims nothing.
+    expect((await call('PATCH', `/v1/streams/${stream.id}`, { key, body: { description: 'renamed nothing' } })).status).toBe(200);
+    expect(await claimsOf(target)).toEqual({ usedBy: [stream.id], claims: 2 });
+
+    expect((await call('DELETE', `/v1/streams/${stream.id}`, { key })).status).toBe(204);
+    expect(await claimsOf(b)).toEqual({ usedBy: [], claims: 1 });
+    expect(await claimsOf(target)).toEqual({ usedBy: [], claims: 2 });
+    expect((await call('DELETE', `/v1/connections/${b}`, { key })).status).toBe(204);
+    expect((await call('DELETE', `/v1/connections/${target}`, { key })).status).toBe(204);
+  });
+
+  it('a PATCH naming a connection claims it: its type then cannot change (409), and the write of a type change or delete that read it before is refused', async () => {
+    const { key } = await newTenant();
+    const source = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const target = (await call('POST', '/v1/connections', { key, body: myBody() })).body.id;
+    const collector = { nodes: [{ id: 'in', type: 'http-collector', config: {} }, { id: 'rows', type: 'dataset', config: {} }], edges: [{ from: 'in', to: 'rows' }] };
+    const stream = (await call('POST', '/v1/streams', { key, body: { name: unique('grows'), definition: collector } })).body;
+    expect(await connectionItem(source)).not.toHaveProperty('claims');
+
+    // The interleaving HTTP cannot force: read the connection (as the PUT and the delete do), a stream claims it, then their conditional writes.
+    Object.assign(process.env, inject('runtimeEnv'));
+    const { getConnectionRecord, removeConnection, replaceConnection } = await import('#shared/store/connections.ts');
+    const read = (await getConnectionRecord(source))!;
+    const patched = await call('PATCH', `/v1/streams/${stream.id}`, { key, body: { definition: copyDefinition(source, target) } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(await claimsOf(source)).toEqual({ usedBy: [stream.id], claims: 1 });
+    expect(await replaceConnection({ ...read, type: 'mysql', revision: read.revision + 1 }, read.revision, { claims: read.claims })).toBe(false);
+    expect(await removeConnection(source, read.revision, read.claims)).toBe(false);
+
+    const retype = await call('PUT', `/v1/connections/${source}`, { key, body: myBody() });
+    expect(retype.status, retype.text).toBe(409);
+    expect(retype.body.error.message).toBe(`connection ${source} is used by stream ${stream.id}; its type cannot change from postgresql to mysql while it uses it`);
+    expect((await call('GET', `/v1/connections/${source}`, { key })).body).toMatchObject({ type: 'postgresql', revision: 1 });
+  });
+
+  it("a write's late release is skipped once the stream was written again (that write may have claimed the connection anew)", async () => {
+    const { key } = await newTenant();
+    const [a, b] = [(await call('POST', '/v1/connections', { key, body: pgBody() })).body.id, (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id];
+    const name = unique('back');
+    const stream = (await call('POST', '/v1/streams', { key, body: { name, definition: copyDefinition(a, a) } })).body;
+    expect((await call('PUT', `/v1/streams/${stream.id}`, { key, body: { name, definition: copyDefinition(b, b) } })).body.revision).toBe(2);
+    expect((await call('PUT', `/v1/streams/${stream.id}`, { key, body: { name, definition: copyDefinition(a, a) } })).body.revision).toBe(3);
+    expect(await claimsOf(a)).toEqual({ usedBy: [stream.id], claims: 2 });
+    // The interleaving HTTP cannot force: revision 2's release of a arriving after revision 3 claimed it again.
+    Object.assign(process.env, inject('runtimeEnv'));
+    const { releaseConnection } = await import('#shared/store/connections.ts');
+    await releaseConnection(a, stream.id, 2);
+    expect(await claimsOf(a)).toEqual({ usedBy: [stream.id], claims: 2 });
+    expect((await call('DELETE', `/v1/connections/${a}`, { key })).status).toBe(409);
+    // At the stream's current revision the same release goes through.
+    await releaseConnection(a, stream.id, 3);
+    expect(await claimsOf(a)).toEqual({ usedBy: [], claims: 2 });
+  });
+
+  it('stream writes and deletes of their connection racing: never both succeed, never a stream naming a connection that is gone', async () => {
+    const { key } = await newTenant();
+    const target = (await call('POST', '/v1/connections', { key, body: myBody() })).body.id;
+    const collector = { nodes: [{ id: 'in', type: 'http-collector', config: {} }, { id: 'rows', type: 'dataset', config: {} }], edges: [{ from: 'in', to: 'rows' }] };
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const conn = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id as string;
+        const name = unique('race');
+        // Half create a stream naming the connection, half PUT an existing stream to name it.
+        const existing = i % 2 === 1 ? (await call('POST', '/v1/streams', { key, body: { name, definition: collector } })).body : undefined;
+        const body = { name, definition: copyDefinition(conn, target) };
+        const [written, deleted] = await Promise.all([
+          existing ? call('PUT', `/v1/streams/${existing.id}`, { key, body }) : call('POST', '/v1/streams', { key, body }),
+          call('DELETE', `/v1/connections/${conn}`, { key }),
+        ]);
+        return { conn, name, written, deleted, existing };
+      }),
+    );
+    for (const { conn, name, written, deleted, existing } of outcomes) {
+      const won = existing ? 200 : 201;
+      expect([written.status, deleted.status], `${written.text} / ${deleted.text}`).toSatisfy(
+        ([w, d]: number[]) => (w === won && d === 409) || (w === 400 && d === 204),
+      );
+      const connection = (await call('GET', `/v1/connections/${conn}`, { key })).status;
+      if (written.status === won) {
+        expect(connection).toBe(200);
+        const stream = await call('GET', `/v1/streams/${written.body.id}`, { key });
+        expect(stream.body.definition.nodes[0]).toMatchObject({ type: 'table-source', config: { connectionId: conn } });
+      } else {
+        expect(written.body.error.details).toEqual([missing(conn, 0)]);
+        expect(connection).toBe(404);
+        if (existing) expect((await call('GET', `/v1/streams/${existing.id}`, { key })).body).toMatchObject({ revision: 1, definition: { nodes: [{ type: 'http-collector' }, { type: 'dataset' }] } });
+        else expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
+      }
+    }
   });
 
   it('never returns a password in any response of this file', () => {

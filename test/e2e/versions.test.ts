@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { api, newTenant, unique } from '../support/api.ts';
 
@@ -480,7 +480,7 @@ describe('deploy and undeploy', () => {
   });
 
   it('deploys only when the referenced streams and connections exist in the solution', async () => {
-    const { key, solution } = await newTenant();
+    const { key } = await newTenant();
     const other = await newTenant();
     const target = await newStream(key);
     const foreign = await newStream(other.key);
@@ -495,22 +495,28 @@ describe('deploy and undeploy', () => {
         { from: 'ds', to: 'out' },
       ],
     });
-    const connectionId = unique('conn');
-    const stream = await newStream(key, { definition: linked(foreign.id, connectionId) });
+    const newConnection = async () => {
+      const created = await api('POST', '/v1/connections', { key, body: { name: unique('conn'), type: 'postgresql', host: '127.0.0.1', database: 'db', username: 'u' } });
+      expect(created.status, created.text).toBe(201);
+      return created.body.id as string;
+    };
+    // A stream write needs its connections to exist (docs/connections.md "Claims"); a tag may outlive one:
+    // tagged while the stream named it, deleted once the stream named another.
+    const [gone, kept] = [await newConnection(), await newConnection()];
+    const stream = await newStream(key, { definition: linked(foreign.id, gone) });
     expect((await api('POST', `/v1/streams/${stream.id}/versions`, { key, body: { tag: 'broken' } })).status).toBe(201);
+    expect((await api('PUT', `/v1/streams/${stream.id}`, { key, body: { name: stream.name, definition: linked(target.id, kept) } })).status).toBe(200);
+    expect((await api('DELETE', `/v1/connections/${gone}`, { key })).status).toBe(204);
+
     const refused = await api('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'broken' } });
     expect(refused.status).toBe(400);
     expect(refused.body.error.details).toEqual([
-      { path: 'definition.nodes[0].config.connectionId', message: `connection ${connectionId} does not exist in this solution` },
+      { path: 'definition.nodes[0].config.connectionId', message: `connection ${gone} does not exist in this solution` },
       { path: 'definition.nodes[1].config.streamId', message: `stream ${foreign.id} does not exist in this solution` },
       { path: 'definition.nodes[2].config.streamId', message: `stream ${foreign.id} does not exist in this solution` },
     ]);
     expect((await api('GET', `/v1/streams/${stream.id}`, { key })).body.deployment).toBeNull();
 
-    // The connection item the connections feature writes: PK=CONN#{id}, SK=CONNECTION, solutionId.
-    const { doc, name } = table();
-    await doc.send(new PutCommand({ TableName: name, Item: { PK: `CONN#${connectionId}`, SK: 'CONNECTION', type: 'connection', id: connectionId, solutionId: solution.id } }));
-    expect((await api('PUT', `/v1/streams/${stream.id}`, { key, body: { name: stream.name, definition: linked(target.id, connectionId) } })).status).toBe(200);
     expect((await api('POST', `/v1/streams/${stream.id}/versions`, { key, body: { tag: 'fixed' } })).status).toBe(201);
     const deployed = await api('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'fixed' } });
     expect(deployed.status).toBe(200);
@@ -519,4 +525,5 @@ describe('deploy and undeploy', () => {
     expect((await api('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'broken' } })).status).toBe(400);
     expect((await api('GET', `/v1/streams/${stream.id}`, { key })).body.deployment.version).toBe('fixed');
   });
+
 });

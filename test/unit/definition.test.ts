@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cdcSourcesOf, validateDefinition, type Definition } from '#shared/model/definition.ts';
+import { cdcSourcesOf, connectionIdsOf, connectionReferences, validateDefinition, type Definition } from '#shared/model/definition.ts';
 import { SluiceError } from '#shared/model/errors.ts';
 
 async function problems(definition: unknown): Promise<string[]> {
@@ -100,5 +100,29 @@ describe('CDC sources', () => {
   it('are the table sources of a continuous stream: their slots are dropped when it is deleted', () => {
     expect(cdcSourcesOf({ mode: 'continuous', nodes, edges: [] } as unknown as Definition)).toEqual([{ nodeId: 'orders', connectionId: 'conn_a' }]);
     expect(cdcSourcesOf({ mode: 'batch', nodes, edges: [] } as unknown as Definition)).toEqual([]);
+  });
+});
+
+describe('connection references', () => {
+  it('are the connectionIds of table-source, table-sink and s3-source nodes with their paths; the ids deduplicated', () => {
+    const definition = {
+      nodes: [
+        { id: 'a', type: 'table-source', config: { connectionId: 'conn_a', tables: [{ name: 't' }] } },
+        { id: 's3', type: 's3-source', config: { prefix: '' } },
+        { id: 'in', type: 'http-collector', config: { connectionId: 'conn_ignored' } },
+        { id: 'x', type: 'table-sink', config: { connectionId: 'conn_b' } },
+        { id: 'y', type: 'table-sink', config: { connectionId: 'conn_a' } },
+        { id: 'z', type: 's3-source', config: { connectionId: 'conn_c' } },
+      ],
+      edges: [],
+    } as unknown as Definition;
+    expect(connectionReferences(definition)).toEqual([
+      { connectionId: 'conn_a', path: 'definition.nodes[0].config.connectionId' },
+      { connectionId: 'conn_b', path: 'definition.nodes[3].config.connectionId' },
+      { connectionId: 'conn_a', path: 'definition.nodes[4].config.connectionId' },
+      { connectionId: 'conn_c', path: 'definition.nodes[5].config.connectionId' },
+    ]);
+    expect(connectionIdsOf(definition)).toEqual(['conn_a', 'conn_b', 'conn_c']);
+    expect(connectionIdsOf(undefined)).toEqual([]);
   });
 });
