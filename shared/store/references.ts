@@ -1,15 +1,9 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
+import { connectionKey } from './connections.ts';
 import { streamKey } from './streams.ts';
 
-/**
- * Look-ups of what a definition refers to, for deploy-time checks.
- *
- * Connection items are `PK=CONN#{connectionId}, SK=CONNECTION` with a
- * `solutionId` attribute: the connections feature must write them under this
- * key (docs/versions.md).
- */
-export const connectionKey = (connectionId: string) => ({ PK: `CONN#${connectionId}`, SK: 'CONNECTION' });
+/** Look-ups of what a definition refers to (streams, connections), for deploy-time checks. */
 
 export type Reference = { kind: 'stream' | 'connection'; id: string };
 

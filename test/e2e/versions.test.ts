@@ -1,7 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, inject, it } from 'vitest';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { api, newTenant, unique } from '../support/api.ts';
+import { tableReader } from '../support/dynamo.ts';
 
 const definition = {
   nodes: [
@@ -24,16 +24,6 @@ const withFilter = {
     { from: 'f', to: 'm' },
     { from: 'm', to: 'out' },
   ],
-};
-
-const table = () => {
-  const env = inject('runtimeEnv');
-  const client = new DynamoDBClient({
-    region: env.AWS_REGION,
-    endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  });
-  return { doc: DynamoDBDocumentClient.from(client), name: env.TABLE_NAME };
 };
 
 async function newStream(key: string, body: Record<string, unknown> = {}) {
@@ -167,7 +157,7 @@ describe('stream versions', () => {
     expect(versions.body.items).toHaveLength(2);
     expect(versions.body.items[1]).toMatchObject({ version: 'race', description: winner.body.description });
 
-    const { doc, name } = table();
+    const { client: doc, tableName: name } = tableReader();
     const item = await doc.send(new GetCommand({ TableName: name, Key: { PK: `STM#${stream.id}`, SK: 'STREAM' }, ConsistentRead: true }));
     expect(item.Item?.tagCount).toBe(1);
   });
@@ -187,7 +177,7 @@ describe('stream versions', () => {
     const results = await Promise.all(calls);
     expect(results.map((r) => r.status)).toEqual(results.map((_, i) => (i % 2 === 0 ? 201 : 200)));
 
-    const { doc, name } = table();
+    const { client: doc, tableName: name } = tableReader();
     const item = await doc.send(new GetCommand({ TableName: name, Key: { PK: `STM#${stream.id}`, SK: 'STREAM' }, ConsistentRead: true }));
     expect(item.Item?.tagCount).toBe(7);
     expect(item.Item?.deployment).toMatchObject({ phase: 'deployed', version: 'base' });
@@ -464,7 +454,7 @@ describe('deploy and undeploy', () => {
     expect((await api('POST', `/v1/streams/${noScope.id}/deploy`, { key: readOnly.key, body: { version: 'v1' } })).status).toBe(403);
 
     expect((await api('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v1' } })).status).toBe(200);
-    const { doc, name } = table();
+    const { client: doc, tableName: name } = tableReader();
     await doc.send(
       new UpdateCommand({
         TableName: name,
