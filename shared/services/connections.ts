@@ -16,7 +16,7 @@ import {
   type ConnectionRecord,
 } from '../store/connections.ts';
 import { connectionSecretName, deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
-import { DEFAULT_PORT } from '../connections/defaults.ts';
+import { portOf } from '../connections/defaults.ts';
 import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
 
 /** The database drivers are loaded only by the calls that connect, not by every connections handler. */
@@ -126,7 +126,7 @@ export async function createConnection(
 /** The settings a create or a replace takes from the input (the password goes to the secret, not here). */
 function settingsOf(input: ConnectionInput) {
   const { name, type, host, database, username, ssl, options } = input;
-  return { name, type, host, port: input.port ?? DEFAULT_PORT[type], database, username, ssl, options };
+  return { name, type, host, port: portOf(input), database, username, ssl, options };
 }
 
 export async function listConnections(solutionId: string, limit: number, cursor?: string): Promise<Page<ConnectionRecord>> {
@@ -256,5 +256,5 @@ export async function pingConnection(principal: Principal, id: string): Promise<
 
 export async function testConnection(input: ConnectionInput): Promise<PingResult> {
   checkInput(input);
-  return ping({ ...input, port: input.port ?? DEFAULT_PORT[input.type] });
+  return ping({ ...input, port: portOf(input) });
 }

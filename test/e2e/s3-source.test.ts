@@ -98,7 +98,14 @@ describe('s3 connections', () => {
     const bucket = await bucketWith({});
     const good = await call('POST', '/v1/connections', { key, body: s3Body(bucket) });
     expect(good.status, good.text).toBe(201);
-    expect(good.body).toMatchObject({ type: 's3', host: env.AWS_ENDPOINT_URL_S3, database: bucket, username: env.AWS_ACCESS_KEY_ID, hasPassword: true });
+    // The endpoint URL carries the port: it is the one answered (given or not), on both faces.
+    const endpointPort = Number(new URL(env.AWS_ENDPOINT_URL_S3).port);
+    expect(good.body).toMatchObject({ type: 's3', host: env.AWS_ENDPOINT_URL_S3, port: endpointPort, database: bucket, username: env.AWS_ACCESS_KEY_ID, hasPassword: true });
+    expect((await call('GET', `/api/v1/connections/${good.body.id}`, { key })).body.port).toBe(endpointPort);
+    const ignoredPort = await call('POST', '/v1/connections', { key, body: s3Body(bucket, { port: 9 }) });
+    expect(ignoredPort.body.port).toBe(endpointPort);
+    const aws = await call('POST', '/v1/connections', { key, body: s3Body(bucket, { host: 'https://s3.eu-west-1.amazonaws.com' }) });
+    expect(aws.body.port).toBe(443);
     expect(good.body).not.toHaveProperty('password');
     const ping = await call('POST', `/v1/connections/${good.body.id}/ping`, { key });
     expect(ping.status, ping.text).toBe(200);
