@@ -4,8 +4,8 @@
  * 1. Bundles every deployed handler module with esbuild using the options CDK
  *    deploys with (infra/constructs/bundling.ts) and records the minified size.
  * 2. Measures each bundle's cold init (importing it in a fresh Node process,
- *    median of N, of 3N when the ratio comes within CLOSE_TO_BUDGET of the
- *    budget) next to a baseline bundle that only constructs the AWS SDK
+ *    median of N, of 3N when the ratio comes out over the budget or within
+ *    CLOSE_TO_BUDGET of it) next to a baseline bundle that only constructs the AWS SDK
  *    clients the handler bundles; fails (exit 1) when a handler's init exceeds
  *    BUDGET x its baseline, naming what the bundle carries beyond the SDK.
  * 3. Starts a local runtime and runs every other test/bench/*.bench.ts module.
@@ -38,7 +38,7 @@ const matches = (name: string) => filters.length === 0 || filters.some((word) =>
 const handlersFiltered = process.argv.includes('--handlers-only') && filters.length > 0;
 /** A handler's init may cost at most this multiple of its bare-SDK baseline. */
 const BUDGET = 1.15;
-/** Ratios within this of the budget get twice as many runs again before they are judged. */
+/** Ratios over the budget or within this of it get twice as many runs again before they are judged. */
 const CLOSE_TO_BUDGET = 0.04;
 
 /** The SDK clients a bundle may construct, recognised by the package in its metafile. */
@@ -185,8 +185,10 @@ async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
       }
       return median(handlerRuns.map((r) => r.cpuMs)) / median(baselineRuns.map((r) => r.cpuMs));
     };
-    // A ratio this close to the budget is within the run-to-run noise: more samples decide it.
-    if (Math.abs(sample(RUNS) - BUDGET) < CLOSE_TO_BUDGET) sample(2 * RUNS);
+    // Near the budget the run-to-run noise decides, and a burst of load during one handler's
+    // samples can push it far over: more samples (all of them counted) decide it.
+    const first = sample(RUNS);
+    if (first > BUDGET || Math.abs(first - BUDGET) < CLOSE_TO_BUDGET) sample(2 * RUNS);
     const init = median(handlerRuns.map((r) => r.cpuMs));
     const base = median(baselineRuns.map((r) => r.cpuMs));
     const wall = median(handlerRuns.map((r) => r.wallMs));
@@ -199,7 +201,7 @@ async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
 
 function markdown(figures: HandlerFigures[]): string {
   const lines = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.versions.node}: bundles are split ESM directories as deployed (bundle KB = all chunks, read at init = the entry and its static chunks); init = CPU ms of importing the bundle in a fresh process, median of ${RUNS} (of ${3 * RUNS} when the ratio came within ${CLOSE_TO_BUDGET} of the budget), handler and baseline runs interleaved; baseline = a bundle that only constructs the same SDK clients; budget: init <= ${BUDGET} x baseline.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.versions.node}: bundles are split ESM directories as deployed (bundle KB = all chunks, read at init = the entry and its static chunks); init = CPU ms of importing the bundle in a fresh process, median of ${RUNS} (of ${3 * RUNS} when the ratio came out over the budget or within ${CLOSE_TO_BUDGET} of it), handler and baseline runs interleaved; baseline = a bundle that only constructs the same SDK clients; budget: init <= ${BUDGET} x baseline.`,
     '',
     '| handler | bundle KB | read at init KB | init ms | baseline ms | ratio | wall ms | SDK clients in baseline | largest non-SDK parts read at init (KB) |',
     '|---|---:|---:|---:|---:|---:|---:|---|---|',
