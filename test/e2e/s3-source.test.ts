@@ -190,6 +190,25 @@ describe('s3-source', () => {
     expect(refused.body.error.message).toContain(stream.id);
   });
 
+  it('reads in a batch run the objects there when it started; one added meanwhile with a greater key is left for the next run', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith({ 'in/1.ndjson': '{"n":1}\n{"n":2}\n', 'in/2.ndjson': '{"n":3}\n{"n":4}\n', 'in/3.ndjson': '{"n":5}\n{"n":6}\n' });
+    const connectionId = await createConnection(key, s3Body(bucket));
+    const target = await collector(key);
+    // Two records per bundle and a pause before each: three bundles take a few seconds.
+    const stream = await createStream(key, s3Definition({ connectionId, prefix: 'in/' }, target.id), '[test:bundle-delay-ms=700]');
+    const run = await startRun(key, stream.id);
+    const started = await waitForRun(key, run.id, (r) => r.stats.totals.in > 0 || ended(r));
+    expect(started.status).toBe('running');
+    await putObjects(bucket, { 'in/4.ndjson': '{"n":7}\n' });
+    const first = await waitForRun(key, run.id, ended);
+    expect(first.status).toBe('finished');
+    expect(await packetRecords(key, target.id)).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ n })));
+    const again = await runToEnd(key, stream.id);
+    expect(again.stats.totals).toMatchObject({ in: 1 });
+    expect(await packetRecords(key, target.id)).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => ({ n })));
+  });
+
   it('fails the run at the bad line with onError fail, after committing the bundles before it', async () => {
     const { key } = await newTenant();
     const bucket = await bucketWith(NDJSON);

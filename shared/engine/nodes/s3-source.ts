@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { decodePacket, type Entry } from '../formats.ts';
-import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../types.ts';
+import type { BoundedSourceReader, DataRecord, SourceOffset } from '../types.ts';
 
 /**
  * `s3-source`: the NDJSON or CSV objects under a prefix (of the Sluice bucket
@@ -11,6 +11,11 @@ import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../typ
  * decode like packets (shared/engine/formats.ts): a line that is not JSON is
  * a failure and skipped, a CSV object that does not parse is one failure.
  * Failures name the key (and the NDJSON line).
+ *
+ * A batch run reads what is there when it starts: its bound is the last key
+ * listed then, and objects added later with greater keys are left for the
+ * next run (an object added meanwhile with a smaller key is read only if the
+ * run has not passed it: the offset never moves back).
  */
 export interface S3SourceConfig {
   client: S3Client;
@@ -25,7 +30,10 @@ export interface S3SourceOffset extends SourceOffset {
   done?: boolean;
 }
 
-export function createS3Source(config: S3SourceConfig): SourceReader & { read(offset: SourceOffset | undefined, max: number): Promise<SourceBatch & { failures?: { message: string; record?: string }[] }> } {
+/** S3's key order: UTF-8 bytes (not JavaScript's UTF-16 code units). */
+const compareKeys = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+export function createS3Source(config: S3SourceConfig): BoundedSourceReader {
   let cached: { key: string; entries: Entry[] } | undefined;
 
   const entriesOf = async (key: string): Promise<Entry[]> => {
@@ -51,7 +59,22 @@ export function createS3Source(config: S3SourceConfig): SourceReader & { read(of
   };
 
   return {
-    async read(offset, max) {
+    async bound() {
+      let last = '';
+      let token: string | undefined;
+      do {
+        const page = await inContext(
+          `bucket ${config.bucket}`,
+          config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, ContinuationToken: token })),
+        );
+        for (const object of page.Contents ?? []) if (!object.Key!.endsWith('/')) last = object.Key!;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return { key: last } satisfies S3SourceOffset;
+    },
+
+    async read(offset, max, until) {
+      const bound = (until as S3SourceOffset | null | undefined)?.key;
       let position = offset as S3SourceOffset | undefined;
       const records: DataRecord[] = [];
       const failures: { message: string; record?: string }[] = [];
@@ -64,6 +87,7 @@ export function createS3Source(config: S3SourceConfig): SourceReader & { read(of
           line = position.line ?? 0;
         } else {
           key = await nextKey(position?.key);
+          if (key !== undefined && bound !== undefined && compareKeys(key, bound) > 0) key = undefined;
           if (!key) return { records, failures, offset: position ?? {}, bytes, exhausted: true };
         }
         const entries = await entriesOf(key);
