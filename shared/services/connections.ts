@@ -190,16 +190,17 @@ export async function updateConnection(
 const usesConnection = (stream: StreamRecord, connectionId: string) => connectionIdsOf(stream.definition).includes(connectionId);
 
 /**
- * Streams of the solution whose definition has a node with this connectionId:
- * a scan of the solution's streams (GSI1, which may lag a just-written
- * stream), plus a consistent read of each stream that claimed the connection
- * (`claimedBy`, the item's `usedBy`) and the scan did not show.
+ * Streams of the solution whose definition has a node with this connectionId.
+ * Each stream that claimed the connection (`claimedBy`, the item's `usedBy`)
+ * is read consistently: GSI1 may lag a write, showing a stream without it or
+ * as it was before its claim. The scan of the solution's streams (GSI1) adds
+ * those that never claimed it (written before claims existed).
  */
 export async function streamsUsingConnection(solutionId: string, connectionId: string, claimedBy: Iterable<string> = []): Promise<StreamRecord[]> {
-  const scanned = (await queryAll(streamsPartition(solutionId), undefined, 'GSI1')).map(toStreamRecord);
-  const seen = new Set(scanned.map((stream) => stream.id));
+  const claimed = new Set(claimedBy);
+  const scanned = (await queryAll(streamsPartition(solutionId), undefined, 'GSI1')).map(toStreamRecord).filter((stream) => !claimed.has(stream.id));
   // A claimer that is gone (deleted since) reads as undefined and is no user.
-  const claimers = (await Promise.all([...claimedBy].filter((id) => !seen.has(id)).map((id) => getStreamRecord(id)))).filter((s) => s !== undefined);
+  const claimers = (await Promise.all([...claimed].map((id) => getStreamRecord(id)))).filter((s) => s !== undefined);
   return [...scanned, ...claimers].filter((stream) => stream.solutionId === solutionId && usesConnection(stream, connectionId));
 }
 
