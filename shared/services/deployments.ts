@@ -1,39 +1,47 @@
-import { CONNECTION_NODE_TYPES, type Definition } from '../model/definition.ts';
+import { connectionProblem, connectionReferences, type Definition } from '../model/definition.ts';
 import { canTransition } from '../model/deployment.ts';
 import { conflict, invalid, type ErrorDetail } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import { AUTOSAVE } from '../model/versions.ts';
-import { referenceOwners, type Reference } from '../store/references.ts';
+import { referencedItems, type Reference } from '../store/references.ts';
 import { updateStreamFields, type Deployment, type StreamRecord } from '../store/streams.ts';
 import { getTag } from '../store/versions.ts';
 import { slotFree } from '../store/slots.ts';
 import { onDeployed, onUndeployed } from './deployment-hooks.ts';
 import { getStream } from './streams.ts';
 
-/** Node config fields that name another resource, per node type. */
-const REFERENCES: Record<string, { field: string; kind: Reference['kind'] }[]> = {
-  'dataset-source': [{ field: 'streamId', kind: 'stream' }],
-  'packet-sink': [{ field: 'streamId', kind: 'stream' }],
-  ...Object.fromEntries(CONNECTION_NODE_TYPES.map((type) => [type, [{ field: 'connectionId', kind: 'connection' as const }]])),
-};
+/** Node config fields that name another stream, per node type (connections: connectionReferences). */
+const STREAM_REFERENCES: Record<string, string[]> = { 'dataset-source': ['streamId'], 'packet-sink': ['streamId'] };
+
+function streamReferences(definition: Definition): (Reference & { path: string; node: number })[] {
+  return definition.nodes.flatMap((node, i) =>
+    (STREAM_REFERENCES[node.type] ?? []).flatMap((field) => {
+      const id = node.config?.[field];
+      return typeof id === 'string' && id ? [{ kind: 'stream' as const, id, path: `definition.nodes[${i}].config.${field}`, node: i }] : [];
+    }),
+  );
+}
 
 /**
  * What stops a definition from being deployed in a solution: every stream and
- * connection it names must exist there. One entry per bad reference.
+ * connection it names must exist there, and each connection be of a type its
+ * nodes accept. One entry per bad reference, in node order.
  */
 export async function deployabilityProblems(solutionId: string, definition: Definition): Promise<ErrorDetail[]> {
-  const wanted: (Reference & { path: string })[] = [];
-  definition.nodes.forEach((node, i) => {
-    for (const { field, kind } of REFERENCES[node.type] ?? []) {
-      const id = node.config?.[field];
-      if (typeof id === 'string' && id) wanted.push({ kind, id, path: `definition.nodes[${i}].config.${field}` });
-    }
-  });
-  if (wanted.length === 0) return [];
-  const owners = await referenceOwners(wanted);
-  return wanted
-    .filter((ref) => owners.get(`${ref.kind}:${ref.id}`) !== solutionId)
-    .map((ref) => ({ path: ref.path, message: `${ref.kind} ${ref.id} does not exist in this solution` }));
+  const streams = streamReferences(definition);
+  const connections = connectionReferences(definition);
+  if (streams.length === 0 && connections.length === 0) return [];
+  const found = await referencedItems([...streams, ...connections.map((ref) => ({ kind: 'connection' as const, id: ref.connectionId }))]);
+  const problems = [
+    ...streams
+      .filter((ref) => found.get(`stream:${ref.id}`)?.solutionId !== solutionId)
+      .map((ref) => ({ node: ref.node, path: ref.path, message: `stream ${ref.id} does not exist in this solution` })),
+    ...connections.flatMap((ref) => {
+      const problem = connectionProblem(ref, solutionId, found.get(`connection:${ref.connectionId}`));
+      return problem ? [{ node: ref.node, path: ref.path, message: problem.message }] : [];
+    }),
+  ];
+  return problems.sort((a, b) => a.node - b.node).map(({ path, message }) => ({ path, message }));
 }
 
 /** The condition that the stream's deployment is still the one read. */

@@ -134,18 +134,23 @@ export async function removeConnection(id: string, revision: number, claims: num
 }
 
 /**
- * The transaction item with which a stream write claims a connection: it must
- * exist in the stream's solution; it records the stream in `usedBy` and adds 1
- * to `claims`, which makes a racing delete's conditional write fail.
+ * The transaction item with which a stream write claims a connection: it must exist in the stream's solution and be of one of `types`
+ * (what the nodes naming it accept); it records the stream in `usedBy` and
+ * adds 1 to `claims`, which makes a racing delete's or type change's
+ * conditional write fail.
  */
-export function claimConnection(connectionId: string, solutionId: string, streamId: string) {
+export function claimConnection(connectionId: string, solutionId: string, streamId: string, types: readonly string[]) {
+  // No type (nodes no one connection can serve) is for the caller to refuse: no claim of it could succeed.
+  if (types.length === 0) throw new Error(`a claim of connection ${connectionId} needs at least one type`);
+  const typeValues = Object.fromEntries(types.map((type, i) => [`:type${i}`, type]));
   return {
     Update: {
       TableName: tableName(),
       Key: connectionKey(connectionId),
       UpdateExpression: 'ADD claims :one, usedBy :stream',
-      ConditionExpression: 'attribute_exists(PK) AND solutionId = :solution',
-      ExpressionAttributeValues: { ':one': 1, ':stream': new Set([streamId]), ':solution': solutionId },
+      ConditionExpression: `attribute_exists(PK) AND solutionId = :solution AND #type IN (${Object.keys(typeValues).join(', ')})`,
+      ExpressionAttributeNames: { '#type': 'connectionType' },
+      ExpressionAttributeValues: { ':one': 1, ':stream': new Set([streamId]), ':solution': solutionId, ...typeValues },
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
 import { tableReader } from '../support/dynamo.ts';
 
@@ -35,6 +35,20 @@ const copyDefinition = (source: string, target: string) => ({
 });
 const UNKNOWN_CONN = 'conn_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const missing = (connectionId: string, node: number) => ({ path: `definition.nodes[${node}].config.connectionId`, message: `connection ${connectionId} does not exist in this solution` });
+/** The detail of a node whose connection is of a type it cannot use. */
+const mistyped = (connectionId: string, node: number, message: string) => ({ path: `definition.nodes[${node}].config.connectionId`, message: `connection ${connectionId} ${message}` });
+const TABLE_ON_S3 = (node: string) => `is an s3 connection; a ${node} needs postgresql or mysql`;
+const S3_ON_PG = 'is a postgresql connection; an s3-source needs s3';
+/** An s3 connection (its bucket need not exist: nothing here reads it). */
+const s3Body = () => ({ name: unique('s3'), type: 's3', database: 'claims-bucket' });
+/** s3-source on `connectionId`, then optionally a table-sink on `sink`. */
+const s3Definition = (connectionId: string, sink?: string) => ({
+  nodes: [
+    { id: 'src', type: 's3-source', config: { connectionId, prefix: 'in/' } },
+    sink ? { id: 'dst', type: 'table-sink', config: { connectionId: sink } } : { id: 'dst', type: 'dataset', config: {} },
+  ],
+  edges: [{ from: 'src', to: 'dst' }],
+});
 
 describe('connections /v1/connections', () => {
   it('creates, reads, lists, updates and deletes; the password is write-only', async () => {
@@ -383,6 +397,79 @@ describe('connections /v1/connections', () => {
         else expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
       }
     }
+  });
+
+  it('a node on a connection of a type it cannot use is 400 naming the node and both types, on create, PUT, PATCH and import; nothing is written or claimed', async () => {
+    const { key } = await newTenant();
+    const pg = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const s3 = (await call('POST', '/v1/connections', { key, body: s3Body() })).body.id;
+
+    const name = unique('typed');
+    for (const [definition, details] of [
+      [copyDefinition(s3, pg), [mistyped(s3, 0, TABLE_ON_S3('table-source'))]],
+      [copyDefinition(pg, s3), [mistyped(s3, 1, TABLE_ON_S3('table-sink'))]],
+      [s3Definition(pg), [mistyped(pg, 0, S3_ON_PG)]],
+      // One connection named by an s3-source and a table node suits one of them: the other is told.
+      [s3Definition(s3, s3), [mistyped(s3, 1, TABLE_ON_S3('table-sink'))]],
+      [s3Definition(pg, pg), [mistyped(pg, 0, S3_ON_PG)]],
+      // Every problem is told, whichever kind.
+      [copyDefinition(s3, UNKNOWN_CONN), [mistyped(s3, 0, TABLE_ON_S3('table-source')), missing(UNKNOWN_CONN, 1)]],
+    ] as const) {
+      const refused = await call('POST', '/v1/streams', { key, body: { name, definition } });
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.error).toEqual({ code: 'invalid_request', message: `${details[0].message} (${details[0].path})`, details, requestId: expect.any(String) });
+    }
+    expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
+    expect(await connectionItem(pg)).not.toHaveProperty('claims');
+    expect(await connectionItem(s3)).not.toHaveProperty('claims');
+
+    // Each node on the type it takes: written, both claimed.
+    const stream = await call('POST', '/v1/streams', { key, body: { name, definition: s3Definition(s3, pg) } });
+    expect(stream.status, stream.text).toBe(201);
+    expect(await claimsOf(s3)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+    expect(await claimsOf(pg)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+
+    const put = await call('PUT', `/v1/streams/${stream.body.id}`, { key, body: { name, definition: copyDefinition(s3, pg) } });
+    expect(put.status, put.text).toBe(400);
+    expect(put.body.error.details).toEqual([mistyped(s3, 0, TABLE_ON_S3('table-source'))]);
+    const patch = await call('PATCH', `/v1/streams/${stream.body.id}`, { key, body: { definition: s3Definition(pg, pg) } });
+    expect(patch.status, patch.text).toBe(400);
+    expect(patch.body.error.details).toEqual([mistyped(pg, 0, S3_ON_PG)]);
+    const overwrite = await call('POST', '/v1/streams/import?onConflict=overwrite', { key, body: { format: 'sluice.stream/v1', name, definition: copyDefinition(pg, s3) } });
+    expect(overwrite.status, overwrite.text).toBe(400);
+    expect(overwrite.body.error.details).toEqual([mistyped(s3, 1, TABLE_ON_S3('table-sink'))]);
+    const imported = await call('POST', '/v1/streams/import', { key, body: { format: 'sluice.stream/v1', name: unique('imported'), definition: s3Definition(pg) } });
+    expect(imported.status, imported.text).toBe(400);
+    expect(imported.body.error.details).toEqual([mistyped(pg, 0, S3_ON_PG)]);
+
+    // A second read: the stream and its claims as they were.
+    const kept = await call('GET', `/v1/streams/${stream.body.id}`, { key });
+    expect(kept.body).toMatchObject({ revision: 1, definition: s3Definition(s3, pg) });
+    expect(await claimsOf(s3)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+    expect(await claimsOf(pg)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+  });
+
+  it('deploy refuses a version naming a connection of a type its node cannot use (frozen before writes checked it), with the node and both types', async () => {
+    const { key } = await newTenant();
+    const pg = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const s3 = (await call('POST', '/v1/connections', { key, body: s3Body() })).body.id;
+    const stream = (await call('POST', '/v1/streams', { key, body: { name: unique('legacy'), definition: copyDefinition(pg, pg) } })).body;
+    // What such a tag looks like: the stream's definition with an s3 connection on its table-source.
+    const definition = structuredClone(stream.definition);
+    definition.nodes[0].config.connectionId = s3;
+    await tableReader().client.send(
+      new PutCommand({
+        TableName: inject('runtimeEnv').TABLE_NAME,
+        Item: { PK: `STM#${stream.id}`, SK: 'TAG#legacy', type: 'tag', streamId: stream.id, tag: 'legacy', revision: 1, description: '', streamDescription: '', definition, createdAt: new Date().toISOString() },
+      }),
+    );
+    const refused = await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'legacy' } });
+    expect(refused.status, refused.text).toBe(400);
+    const detail = mistyped(s3, 0, TABLE_ON_S3('table-source'));
+    expect(refused.body.error).toMatchObject({ message: `version legacy cannot be deployed: ${detail.path}: ${detail.message}`, details: [detail] });
+    expect((await call('GET', `/v1/streams/${stream.id}`, { key })).body.deployment).toBeNull();
+    expect(await connectionItem(s3)).not.toHaveProperty('claims');
+    expect((await call('DELETE', `/v1/connections/${s3}`, { key })).status).toBe(204);
   });
 
   it('never returns a password in any response of this file', () => {
