@@ -11,6 +11,7 @@ import { logger } from '../http/logger.ts';
 import { claimConnection, releaseConnection } from '../store/connections.ts';
 import { referencedItems } from '../store/references.ts';
 import {
+  deployedConnectionsOf,
   getStreamRecord,
   insertStream,
   listStreamRecords,
@@ -56,13 +57,13 @@ async function checkedDefinition(definition: unknown): Promise<Definition> {
 }
 
 /**
- * The transaction items with which a write of stream `streamId` claims every
- * connection `definition` names (store/connections.ts claimConnection): each
- * must exist in the stream's solution and be of a type its nodes accept; of
- * the write and a connection delete or type change racing it, one fails.
- * Undefined when one connection is named by nodes that no connection type
- * serves together (a table-source and an s3-source): no claim of it can
- * succeed.
+ * The transaction items with which a write of stream `streamId` (or a deploy
+ * of one of its versions) claims every connection `definition` names
+ * (store/connections.ts claimConnection): each must exist in the stream's
+ * solution and be of a type its nodes accept; of the write and a connection
+ * delete or type change racing it, one fails. Undefined when one connection is
+ * named by nodes that no connection type serves together (a table-source and
+ * an s3-source): no claim of it can succeed.
  */
 export function connectionClaims(definition: Definition, solutionId: string, streamId: string): Record<string, unknown>[] | undefined {
   const uses = connectionUses(definition);
@@ -99,18 +100,35 @@ async function refusedClaims(stream: StreamRecord, refusal: ConnectionRefusal = 
 }
 
 /**
- * Takes the stream out of the `usedBy` of connections it no longer names (best
- * effort: an id left behind reads as a stream that does not use the connection).
- * `whileAt`: the stream's revision that dropped them (absent once it is deleted).
+ * Takes the stream out of the `usedBy` of connections it no longer uses (best
+ * effort: an id left behind reads as a stream that does not use the
+ * connection). `whileStream`: the stream's state after the write that stopped
+ * using them (absent once it is deleted).
  */
-async function releaseConnections(streamId: string, connectionIds: string[], whileAt?: number): Promise<void> {
+async function releaseConnections(streamId: string, connectionIds: string[], whileStream?: Pick<StreamRecord, 'revision' | 'deployment'>): Promise<void> {
   await Promise.all(
     connectionIds.map((connectionId) =>
-      releaseConnection(connectionId, streamId, whileAt).catch((error: unknown) =>
+      releaseConnection(connectionId, streamId, whileStream).catch((error: unknown) =>
         logger.warn('a connection keeps a claim of a stream that no longer names it', { streamId, connectionId, error: String(error) }),
       ),
     ),
   );
+}
+
+/**
+ * After a write that changed what `before` used into what `after` uses (its
+ * definition, its deployed version): releases the connections no longer used,
+ * conditional on the stream still being as written (`whileStream`).
+ */
+export async function releaseUnused(
+  streamId: string,
+  before: string[],
+  after: { definition: Definition; deployedConnections: string[] },
+  whileStream: Pick<StreamRecord, 'revision' | 'deployment'>,
+): Promise<void> {
+  const used = new Set([...connectionIdsOf(after.definition), ...after.deployedConnections]);
+  const unused = [...new Set(before)].filter((connectionId) => !used.has(connectionId));
+  if (unused.length > 0) await releaseConnections(streamId, unused, whileStream);
 }
 
 /** The solution a call acts on: the key's own, or the one an admin names. */
@@ -176,7 +194,8 @@ export interface StreamChanges {
  *
  * A write that sets the definition claims every connection it names, as a
  * create does (a claim already held is claimed again: harmless); connections
- * the previous definition named and this one does not are released after it.
+ * the previous definition named and neither this one nor the deployed version
+ * does are released after it.
  */
 export async function updateStream(
   principal: Principal,
@@ -206,8 +225,8 @@ export async function updateStream(
     const outcome = await replaceStream(current, next, claims);
     if (outcome === 'ok') {
       if (setsDefinition) {
-        const named = new Set(connectionIdsOf(next.definition));
-        await releaseConnections(id, connectionIdsOf(current.definition).filter((connectionId) => !named.has(connectionId)), next.revision);
+        // The deployed version's connections stay claimed (the deployment as read: if it changed since, the release is skipped).
+        await releaseUnused(id, connectionIdsOf(current.definition), { definition: next.definition, deployedConnections: deployedConnectionsOf(current) }, next);
       }
       return next;
     }
@@ -227,7 +246,8 @@ export const MAX_DELETE_GROUPS = 48;
  * those groups has a group run in progress: checked here for the message,
  * and again in the transaction for the race. A group written meanwhile (PUT,
  * start, delete) makes the delete read again, a few times. Afterwards the
- * connections it named forget its claim; every face deletes through here.
+ * connections it used (its definition's, its deployed version's) forget its
+ * claim; every face deletes through here.
  */
 export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -250,7 +270,7 @@ export async function deleteStream(principal: Principal, id: string, expectedRev
     if (outcome === 'stale' && expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
     if (outcome !== 'ok') continue;
     await dropFromLateGroups(id, groups);
-    await releaseConnections(id, connectionIdsOf(stream.definition));
+    await releaseConnections(id, [...new Set([...connectionIdsOf(stream.definition), ...deployedConnectionsOf(stream)])]);
     await onStreamDeleted(stream);
     return;
   }
