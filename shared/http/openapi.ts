@@ -310,10 +310,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /v1/keys': { summary: 'List API keys (never their values)' },
   'DELETE /v1/keys/{keyId}': { summary: 'Revoke an API key at once' },
-  'POST /v1/streams': { summary: 'Create a stream; claims the connections its definition names (400 naming the node for one not in the solution, or for more than 20)', body: streamInput(), response: streamSchema },
+  'POST /v1/streams': { summary: 'Create a stream; claims the connections its definition names (400 naming the node for one not in the solution or of a type the node cannot use, or for more than 20)', body: streamInput(), response: streamSchema },
   'GET /v1/streams': { summary: 'List streams with filters', response: listOf(streamSchema) },
   'GET /v1/streams/{id}': { summary: 'Get a stream (?fields=, ?version=)', response: streamSchema },
-  'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match); claims the connections the definition names (400 naming the node for one not in the solution), releases those it drops', body: streamInput(), response: streamSchema },
+  'PUT /v1/streams/{id}': { summary: 'Replace a stream (autosaves; If-Match); claims the connections the definition names (400 naming the node for one not in the solution or of a type the node cannot use), releases those it drops unless the deployed version names them', body: streamInput(), response: streamSchema },
   'PATCH /v1/streams/{id}': { summary: 'Merge-patch a stream (autosaves; If-Match); a patched definition claims its connections as PUT does', response: streamSchema },
   'DELETE /v1/streams/{id}': { summary: 'Delete a stream: 204, taking it out of every stream group that lists it (new group revision) in the same transaction, then releasing its connections; 409 while a run is active or a group it belongs to is running; what it holds is purged in the background' },
 
@@ -352,19 +352,19 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'Import an export document (+ optional tag). ?onConflict=fail|overwrite|create-new|skip (default fail: 409), ' +
       '?allowNodeDeletions=true|false (default false: an overwrite dropping nodes is 409 naming them), ' +
       '?solutionId= (admin keys only; other keys get 403 for a solution not their own). 201 created/renamed, 200 overwritten/skipped. ' +
-      'The written stream claims its connections: 400 naming the node for one not in the target solution. ' +
+      'The written stream claims its connections: 400 naming the node for one not in the target solution or of a type the node cannot use. ' +
       'Idempotency-Key honoured.',
     body: exportSchema.extend({ tag: z.string().optional(), exportedAt: z.string().optional(), version: z.string().optional() }),
     response: z.object({ result: z.enum(['created', 'overwritten', 'renamed', 'skipped']), stream: streamSchema }),
   },
   'POST /v1/streams/{id}/deploy': {
     summary:
-      'Deploy a tag (400 for autosave, for an unknown tag, or when a referenced stream or connection does not exist in the solution); arms its schedule',
+      'Deploy a tag (400 for autosave, for an unknown tag, or when a referenced stream or connection does not exist in the solution or a connection is of a type its node cannot use); claims the tag\'s connections in the same write, so they cannot be deleted or retyped while it is deployed; arms its schedule',
     body: z.object({ version: z.string() }),
     response: deploymentSchema,
   },
   'POST /v1/streams/{id}/undeploy': {
-    summary: 'Undeploy (409 while a run is active or if never deployed; repeating it answers the same deployment); disarms the schedule',
+    summary: 'Undeploy (409 while a run is active or if never deployed; repeating it answers the same deployment); releases the connections only the deployed version used; disarms the schedule',
     response: deploymentSchema,
   },
 
@@ -460,8 +460,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /v1/connections': { summary: 'Create a database or S3 connection (the password is write-only, kept in Secrets Manager)', body: connectionInput(), response: connectionSchema },
   'GET /v1/connections': { summary: 'List connections', response: listOf(connectionSchema) },
   'GET /v1/connections/{id}': { summary: 'Get a connection (never its password)', response: connectionSchema },
-  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match); 409 for a type change while a stream definition uses it', body: connectionInput(), response: connectionSchema },
-  'DELETE /v1/connections/{id}': { summary: 'Delete a connection (409 while a stream definition uses it)' },
+  'PUT /v1/connections/{id}': { summary: 'Replace a connection; omit password to keep it (If-Match); 409 for a type change while a stream definition or deployed version uses it', body: connectionInput(), response: connectionSchema },
+  'DELETE /v1/connections/{id}': { summary: 'Delete a connection (409 while a stream definition or deployed version uses it)' },
   'POST /v1/connections/{id}/ping': {
     summary: 'Really connect: {ok:true, latencyMs}, or 503 {ok:false, error} with the driver reason',
     response: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() }),
@@ -475,7 +475,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration or stream uses it)' },
   'POST /api/v1/connections/{id}/ping': { summary: 'DBConvert: {"ping":"ok"} or 503 {"ping":"failed", error}', response: dbcPingSchema },
   'GET /api/v1/stream-configs': { summary: 'DBConvert: every stream configuration (array)', response: z.array(dbcConfigSchema) },
-  'POST /api/v1/stream-configs': { summary: 'DBConvert: create a stream configuration (config_<ulid> is the stream stm_<ulid>); 400 for unknown connections or mode', body: configInput(), response: dbcConfigSchema },
+  'POST /api/v1/stream-configs': { summary: 'DBConvert: create a stream configuration (config_<ulid> is the stream stm_<ulid>); 400 for unknown or s3 connections or mode', body: configInput(), response: dbcConfigSchema },
   'GET /api/v1/stream-configs/{id}': { summary: 'DBConvert: get a stream configuration', response: dbcConfigSchema },
   'DELETE /api/v1/stream-configs/{id}': { summary: 'DBConvert: delete a stream configuration (204; 409 while running)' },
   'PUT /api/v1/stream-configs/{id}/clone': { summary: 'DBConvert: copy with a new config_ id, named <name>_clone', response: dbcConfigSchema },

@@ -251,13 +251,42 @@ export function cdcSourcesOf(definition: Definition): CdcSource[] {
   return definition.nodes.filter((node) => node.type === 'table-source').map((node) => ({ nodeId: node.id, connectionId: String(node.config.connectionId) }));
 }
 
-/** Node types whose `config.connectionId` names a connection of the stream's solution. */
-export const CONNECTION_NODE_TYPES: readonly NodeType[] = ['table-source', 'table-sink', 's3-source'];
+/** A connection's `type` (docs/connections.md). */
+export const CONNECTION_TYPES = ['postgresql', 'mysql', 's3'] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+/**
+ * The node types whose `config.connectionId` names a connection of the
+ * stream's solution, and the connection types each accepts: the one table of
+ * it, for the claims of stream writes and deploys (a claim is conditional on
+ * the type) and for the engine's checks when a run builds the node.
+ */
+export const CONNECTION_TYPES_BY_NODE = {
+  'table-source': ['postgresql', 'mysql'],
+  'table-sink': ['postgresql', 'mysql'],
+  's3-source': ['s3'],
+} as const satisfies Partial<Record<NodeType, readonly ConnectionType[]>>;
+export type ConnectionNodeType = keyof typeof CONNECTION_TYPES_BY_NODE;
+export const CONNECTION_NODE_TYPES = Object.keys(CONNECTION_TYPES_BY_NODE) as ConnectionNodeType[];
+
+const isConnectionNode = (type: string): type is ConnectionNodeType => Object.hasOwn(CONNECTION_TYPES_BY_NODE, type);
+const article = (word: string) => (word.startsWith('s3') ? 'an' : 'a');
+
+/** Why a node of `nodeType` cannot use a connection of `connectionType`; undefined when it can. */
+export function connectionTypeMismatch(nodeType: ConnectionNodeType, connectionId: string, connectionType: string): string | undefined {
+  const accepted: readonly string[] = CONNECTION_TYPES_BY_NODE[nodeType];
+  if (accepted.includes(connectionType)) return undefined;
+  return `connection ${connectionId} is ${article(connectionType)} ${connectionType} connection; ${article(nodeType)} ${nodeType} needs ${accepted.join(' or ')}`;
+}
 
 export interface ConnectionReference {
   connectionId: string;
   /** Where the definition names it: `definition.nodes[2].config.connectionId`. */
   path: string;
+  /** The node's index in `nodes`, id and type. */
+  node: number;
+  nodeId: string;
+  nodeType: ConnectionNodeType;
 }
 
 /** Every connection a definition names, in node order (an id named by two nodes appears twice). */
@@ -265,8 +294,8 @@ export function connectionReferences(definition: Definition | undefined, prefix 
   const references: ConnectionReference[] = [];
   (definition?.nodes ?? []).forEach((node, i) => {
     const id = node.config?.connectionId;
-    if (CONNECTION_NODE_TYPES.includes(node.type as NodeType) && typeof id === 'string' && id) {
-      references.push({ connectionId: id, path: `${prefix}.nodes[${i}].config.connectionId` });
+    if (isConnectionNode(node.type) && typeof id === 'string' && id) {
+      references.push({ connectionId: id, path: `${prefix}.nodes[${i}].config.connectionId`, node: i, nodeId: node.id, nodeType: node.type });
     }
   });
   return references;
@@ -274,3 +303,38 @@ export function connectionReferences(definition: Definition | undefined, prefix 
 
 /** The distinct connection ids a definition names. */
 export const connectionIdsOf = (definition: Definition | undefined): string[] => [...new Set(connectionReferences(definition).map((ref) => ref.connectionId))];
+
+/**
+ * Each distinct connection a definition names with the connection types that
+ * every node naming it accepts: what a claim requires of it. Empty `types`:
+ * its nodes want types no one connection has (a table-source and an
+ * s3-source on one connection), so no claim of it can succeed.
+ */
+export function connectionUses(definition: Definition | undefined): { connectionId: string; types: ConnectionType[] }[] {
+  const uses = new Map<string, ConnectionType[]>();
+  for (const ref of connectionReferences(definition)) {
+    const accepted: readonly ConnectionType[] = CONNECTION_TYPES_BY_NODE[ref.nodeType];
+    uses.set(ref.connectionId, (uses.get(ref.connectionId) ?? [...accepted]).filter((type) => accepted.includes(type)));
+  }
+  return [...uses].map(([connectionId, types]) => ({ connectionId, types }));
+}
+
+/** What a look-up found of a connection: its solution and type (absent: no such item). */
+export interface FoundConnection {
+  solutionId: string;
+  connectionType?: string;
+}
+
+export interface ConnectionProblem extends ConnectionReference {
+  problem: 'missing' | 'type';
+  /** The connection's type, for a `type` problem. */
+  connectionType?: string;
+  message: string;
+}
+
+/** What is wrong with a node's connection as found in a stream's solution: missing (or another solution's), or of a type the node cannot use. */
+export function connectionProblem(ref: ConnectionReference, solutionId: string, found: FoundConnection | undefined): ConnectionProblem | undefined {
+  if (found?.solutionId !== solutionId) return { ...ref, problem: 'missing', message: `connection ${ref.connectionId} does not exist in this solution` };
+  const mismatch = connectionTypeMismatch(ref.nodeType, ref.connectionId, String(found.connectionType));
+  return mismatch ? { ...ref, problem: 'type', connectionType: found.connectionType, message: mismatch } : undefined;
+}

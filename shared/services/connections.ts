@@ -6,7 +6,7 @@ import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
 import { queryAll } from '../store/query.ts';
-import { getStreamRecord, streamsPartition, toStreamRecord, type StreamRecord } from '../store/streams.ts';
+import { deployedConnectionsOf, getStreamRecord, streamsPartition, toStreamRecord, type StreamRecord } from '../store/streams.ts';
 import {
   getConnectionRecord,
   insertConnection,
@@ -140,8 +140,8 @@ export async function listConnections(solutionId: string, limit: number, cursor?
  * The type cannot change while a stream uses the connection (409 naming them,
  * as the delete): its nodes and replication state are of that type. Like the
  * delete, that write is conditional on `claims` as read before the check, so a
- * stream claiming the connection meanwhile (every stream write naming it
- * does) makes it fail and the next attempt sees it. Other settings change
+ * stream claiming the connection meanwhile (every stream write and deploy
+ * naming it does) makes it fail and the next attempt sees it. Other settings change
  * whoever uses the connection.
  */
 export async function updateConnection(
@@ -162,7 +162,7 @@ export async function updateConnection(
     if (typeChanges) {
       const users = await streamsUsingConnection(current.solutionId, id, current.usedBy);
       if (users.length > 0) {
-        throw conflict(`connection ${id} is used by ${users.map(userName).join(', ')}; its type cannot change from ${current.type} to ${settings.type} while ${users.length > 1 ? 'they use' : 'it uses'} it`);
+        throw conflict(`connection ${id} is used by ${users.map(userName(id)).join(', ')}; its type cannot change from ${current.type} to ${settings.type} while ${users.length > 1 ? 'they use' : 'it uses'} it`);
       }
     }
     const secretRef = input.password !== undefined ? connectionSecretName(current.solutionId, id) : current.secretRef;
@@ -187,30 +187,45 @@ export async function updateConnection(
   throw conflict(`connection ${id} is being changed by others; try again`);
 }
 
-const usesConnection = (stream: StreamRecord, connectionId: string) => connectionIdsOf(stream.definition).includes(connectionId);
-
-/**
- * Streams of the solution whose definition has a node with this connectionId:
- * a scan of the solution's streams (GSI1, which may lag a just-written
- * stream), plus a consistent read of each stream that claimed the connection
- * (`claimedBy`, the item's `usedBy`) and the scan did not show.
- */
-export async function streamsUsingConnection(solutionId: string, connectionId: string, claimedBy: Iterable<string> = []): Promise<StreamRecord[]> {
-  const scanned = (await queryAll(streamsPartition(solutionId), undefined, 'GSI1')).map(toStreamRecord);
-  const seen = new Set(scanned.map((stream) => stream.id));
-  // A claimer that is gone (deleted since) reads as undefined and is no user.
-  const claimers = (await Promise.all([...claimedBy].filter((id) => !seen.has(id)).map((id) => getStreamRecord(id)))).filter((s) => s !== undefined);
-  return [...scanned, ...claimers].filter((stream) => stream.solutionId === solutionId && usesConnection(stream, connectionId));
+/** How a stream uses a connection: its current definition names it, or only the version it has deployed; undefined: not at all. */
+function useOf(stream: StreamRecord, connectionId: string): 'definition' | 'deployed' | undefined {
+  if (connectionIdsOf(stream.definition).includes(connectionId)) return 'definition';
+  return deployedConnectionsOf(stream).includes(connectionId) ? 'deployed' : undefined;
 }
 
-/** A DBConvert configuration is named by its `config_` id (the stream's ulid), any other stream by its id. */
-const userName = (stream: StreamRecord) => (stream.faces?.dbconvert ? `stream configuration config_${stream.id.slice(4)}` : `stream ${stream.id}`);
+/**
+ * Streams of the solution that use this connection: their definition has a
+ * node with this connectionId, or the version they have deployed does (its
+ * connections are recorded on the stream at deploy). Each stream that claimed
+ * the connection (`claimedBy`, the item's `usedBy`) is read consistently: GSI1
+ * may lag a write, showing a stream without it or as it was before its claim.
+ * The scan of the solution's streams (GSI1) adds those that never claimed it
+ * (written before claims existed).
+ */
+export async function streamsUsingConnection(solutionId: string, connectionId: string, claimedBy: Iterable<string> = []): Promise<StreamRecord[]> {
+  const claimed = new Set(claimedBy);
+  const scanned = (await queryAll(streamsPartition(solutionId), undefined, 'GSI1')).map(toStreamRecord).filter((stream) => !claimed.has(stream.id));
+  // A claimer that is gone (deleted since) reads as undefined and is no user.
+  const claimers = (await Promise.all([...claimed].map((id) => getStreamRecord(id)))).filter((s) => s !== undefined);
+  return [...scanned, ...claimers].filter((stream) => stream.solutionId === solutionId && useOf(stream, connectionId));
+}
 
 /**
- * 409 while a stream uses the connection. The delete is conditional on the
- * revision and on the connection's `claims` as read before the check: a
- * stream created or changed meanwhile to name it (it claims the connection in
- * its own write) makes it fail, and the next attempt sees that stream.
+ * A DBConvert configuration is named by its `config_` id (the stream's ulid),
+ * any other stream by its id; one that uses the connection only through its
+ * deployed version says so (its definition does not show it).
+ */
+const userName = (connectionId: string) => (stream: StreamRecord) => {
+  const name = stream.faces?.dbconvert ? `stream configuration config_${stream.id.slice(4)}` : `stream ${stream.id}`;
+  return useOf(stream, connectionId) === 'deployed' ? `${name} (its deployed version ${stream.deployment!.version})` : name;
+};
+
+/**
+ * 409 while a stream uses the connection (its definition or its deployed
+ * version). The delete is conditional on the revision and on the connection's
+ * `claims` as read before the check: a stream created, changed or deployed
+ * meanwhile to use it (it claims the connection in its own write) makes it
+ * fail, and the next attempt sees that stream.
  */
 export async function deleteConnection(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -219,7 +234,7 @@ export async function deleteConnection(principal: Principal, id: string, expecte
       throw preconditionFailed(`connection ${id} is at revision ${connection.revision}, not ${expectedRevision}`);
     }
     const users = await streamsUsingConnection(connection.solutionId, id, connection.usedBy);
-    if (users.length > 0) throw conflict(`connection ${id} is used by ${users.map(userName).join(', ')}; change or delete ${users.length > 1 ? 'them' : 'it'} first`);
+    if (users.length > 0) throw conflict(`connection ${id} is used by ${users.map(userName(id)).join(', ')}; change or delete ${users.length > 1 ? 'them' : 'it'} first`);
     if (await removeConnection(id, connection.revision, connection.claims)) {
       if (connection.secretRef) await deleteConnectionSecret(connection.secretRef);
       return;

@@ -3,11 +3,10 @@ import { lazySchema, parseWith } from '../model/validation.ts';
 import { invalid, isSluiceError, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import type { Definition } from '../model/definition.ts';
-import { getConnectionRecord } from '../store/connections.ts';
 import type { StreamRecord } from '../store/streams.ts';
 import { allPages } from '../store/pagination.ts';
 import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
-import { createStream, deleteStream, getStream, listStreams, streamInput, streamName } from './streams.ts';
+import { createStream, deleteStream, getStream, listStreams, streamInput, streamName, type ConnectionRefusal } from './streams.ts';
 import { runningMs } from './run-stats.ts';
 import { getRun, pauseRunRecord, resumeRunRecord, startRunOf, stopRunRecord } from './runs.ts';
 
@@ -64,11 +63,18 @@ interface DbconvertFace {
   truncateTargetGiven: boolean;
 }
 
-async function checkConnection(principal: Principal, field: 'source' | 'target', id: string) {
-  const connection = await getConnectionRecord(id);
-  if (!connection || connection.solutionId !== principal.solutionId) throw invalid(`${field} connection ${id} does not exist`);
-  if (connection.type === 's3') throw invalid(`${field} connection ${id} is an s3 connection; stream configurations need a database`);
-}
+/**
+ * The face's 400 for a configuration whose connections its write refused (it
+ * claims them, checking that each exists in the solution and is a database:
+ * services/streams.ts): the first problem, named by the node's id (`source` or
+ * `target`, definitionOf), as the face says it.
+ */
+const connectionRefusal: ConnectionRefusal = ([first]) =>
+  invalid(
+    first.problem === 'missing'
+      ? `${first.nodeId} connection ${first.connectionId} does not exist`
+      : `${first.nodeId} connection ${first.connectionId} is ${first.connectionType === 's3' ? 'an s3' : `a ${first.connectionType}`} connection; stream configurations need a database`,
+  );
 
 function definitionOf(input: ConfigInput): Definition {
   return {
@@ -113,8 +119,6 @@ export function configJson(stream: StreamRecord) {
 }
 
 export async function createConfig(principal: Principal, input: ConfigInput): Promise<StreamRecord> {
-  await checkConnection(principal, 'source', input.source);
-  await checkConnection(principal, 'target', input.target);
   const face: DbconvertFace = {
     mode: input.mode,
     created: Math.floor(Date.now() / 1000),
@@ -124,7 +128,7 @@ export async function createConfig(principal: Principal, input: ConfigInput): Pr
   return createStream(
     principal,
     parseWith(streamInput(), { name: input.name, namespace: DBCONVERT_NAMESPACE, description: 'DBConvert stream configuration', definition: definitionOf(input) }, 'the stream configuration'),
-    { faces: { dbconvert: face } },
+    { faces: { dbconvert: face }, connectionRefusal },
   );
 }
 
@@ -168,7 +172,7 @@ export async function cloneConfig(principal: Principal, configId: string): Promi
       return await createStream(
         principal,
         parseWith(streamInput(), { name, namespace: DBCONVERT_NAMESPACE, description: original.description, definition: structuredClone(original.definition) }, 'the clone'),
-        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } } },
+        { faces: { dbconvert: { ...face, created: Math.floor(Date.now() / 1000) } }, connectionRefusal },
       );
     } catch (error) {
       if ((error as { code?: string }).code !== 'conflict') throw error;

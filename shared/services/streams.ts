@@ -1,16 +1,17 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
 import { onStreamDeleted } from './deployment-hooks.ts';
-import { connectionIdsOf, connectionReferences, validateDefinition, nodeNames, type Definition } from '../model/definition.ts';
-import { conflict, invalid, notFound, preconditionFailed, tooLarge, type ErrorDetail } from '../model/errors.ts';
+import { connectionIdsOf, connectionProblem, connectionReferences, connectionUses, validateDefinition, nodeNames, type ConnectionProblem, type Definition } from '../model/definition.ts';
+import { conflict, invalid, notFound, preconditionFailed, tooLarge, type ErrorDetail, type SluiceError } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
 import { dropDeletedStream, getGroupRecord, groupIdsOfStream, type GroupRecord } from '../store/groups.ts';
 import { logger } from '../http/logger.ts';
 import { claimConnection, releaseConnection } from '../store/connections.ts';
-import { referenceOwners } from '../store/references.ts';
+import { referencedItems } from '../store/references.ts';
 import {
+  deployedConnectionsOf,
   getStreamRecord,
   insertStream,
   listStreamRecords,
@@ -56,40 +57,78 @@ async function checkedDefinition(definition: unknown): Promise<Definition> {
 }
 
 /**
- * The transaction items with which a write of `stream` claims every connection
- * its definition names (store/connections.ts claimConnection): each must exist
- * in the stream's solution, and a connection delete or type change racing the
- * write fails on the claim (or the write fails on the missing connection).
+ * The transaction items with which a write of stream `streamId` (or a deploy
+ * of one of its versions) claims every connection `definition` names
+ * (store/connections.ts claimConnection): each must exist in the stream's
+ * solution and be of a type its nodes accept; of the write and a connection
+ * delete or type change racing it, one fails. Undefined when one connection is
+ * named by nodes that no connection type serves together (a table-source and
+ * an s3-source): no claim of it can succeed.
  */
-const connectionClaims = (stream: StreamRecord) => connectionIdsOf(stream.definition).map((id) => claimConnection(id, stream.solutionId, stream.id));
-
-/**
- * The 400 for a write whose claim `refused` (an index into connectionClaims)
- * failed: one detail per node naming a connection missing from the solution,
- * looked up again so that every one is named, not only the first refused.
- */
-async function unknownConnections(stream: StreamRecord, refused: number): Promise<ReturnType<typeof invalid>> {
-  const references = connectionReferences(stream.definition);
-  const owners = await referenceOwners(references.map((ref) => ({ kind: 'connection' as const, id: ref.connectionId })));
-  let missing = references.filter((ref) => owners.get(`connection:${ref.connectionId}`) !== stream.solutionId);
-  if (missing.length === 0) missing = references.filter((ref) => ref.connectionId === connectionIdsOf(stream.definition)[refused]);
-  const details: ErrorDetail[] = missing.map((ref) => ({ path: ref.path, message: `connection ${ref.connectionId} does not exist in this solution` }));
-  return invalid(`${details[0].message} (${details[0].path})`, details);
+export function connectionClaims(definition: Definition, solutionId: string, streamId: string): Record<string, unknown>[] | undefined {
+  const uses = connectionUses(definition);
+  if (uses.some((use) => use.types.length === 0)) return undefined;
+  return uses.map(({ connectionId, types }) => claimConnection(connectionId, solutionId, streamId, types));
 }
 
 /**
- * Takes the stream out of the `usedBy` of connections it no longer names (best
- * effort: an id left behind reads as a stream that does not use the connection).
- * `whileAt`: the stream's revision that dropped them (absent once it is deleted).
+ * What is wrong with the connections a definition names, looked up now (a
+ * claim was refused, or cannot succeed): one problem per node naming a
+ * connection missing from the solution or of a type the node cannot use, so
+ * that every one is named, not only the one the transaction refused first.
  */
-async function releaseConnections(streamId: string, connectionIds: string[], whileAt?: number): Promise<void> {
+export async function connectionProblemsOf(solutionId: string, definition: Definition): Promise<ConnectionProblem[]> {
+  const references = connectionReferences(definition);
+  const found = await referencedItems(references.map((ref) => ({ kind: 'connection' as const, id: ref.connectionId })));
+  return references.flatMap((ref) => connectionProblem(ref, solutionId, found.get(`connection:${ref.connectionId}`)) ?? []);
+}
+
+/** How a face says that a write's connections were refused (the native 400 names every node's path). */
+export type ConnectionRefusal = (problems: ConnectionProblem[]) => SluiceError;
+
+const nativeRefusal: ConnectionRefusal = (problems) => {
+  const details: ErrorDetail[] = problems.map(({ path, message }) => ({ path, message }));
+  return invalid(`${details[0].message} (${details[0].path})`, details);
+};
+
+/** The error for a write of `stream` whose claims were refused (or cannot succeed). */
+async function refusedClaims(stream: StreamRecord, refusal: ConnectionRefusal = nativeRefusal): Promise<SluiceError> {
+  const problems = await connectionProblemsOf(stream.solutionId, stream.definition);
+  // Refused, yet all is well now: a connection changed and changed back meanwhile.
+  if (problems.length === 0) return conflict('a connection the definition names changed while the stream was written; try again');
+  return refusal(problems);
+}
+
+/**
+ * Takes the stream out of the `usedBy` of connections it no longer uses (best
+ * effort: an id left behind reads as a stream that does not use the
+ * connection). `whileStream`: the stream's state after the write that stopped
+ * using them (absent once it is deleted).
+ */
+async function releaseConnections(streamId: string, connectionIds: string[], whileStream?: Pick<StreamRecord, 'revision' | 'deployment'>): Promise<void> {
   await Promise.all(
     connectionIds.map((connectionId) =>
-      releaseConnection(connectionId, streamId, whileAt).catch((error: unknown) =>
+      releaseConnection(connectionId, streamId, whileStream).catch((error: unknown) =>
         logger.warn('a connection keeps a claim of a stream that no longer names it', { streamId, connectionId, error: String(error) }),
       ),
     ),
   );
+}
+
+/**
+ * After a write that changed what `before` used into what `after` uses (its
+ * definition, its deployed version): releases the connections no longer used,
+ * conditional on the stream still being as written (`whileStream`).
+ */
+export async function releaseUnused(
+  streamId: string,
+  before: string[],
+  after: { definition: Definition; deployedConnections: string[] },
+  whileStream: Pick<StreamRecord, 'revision' | 'deployment'>,
+): Promise<void> {
+  const used = new Set([...connectionIdsOf(after.definition), ...after.deployedConnections]);
+  const unused = [...new Set(before)].filter((connectionId) => !used.has(connectionId));
+  if (unused.length > 0) await releaseConnections(streamId, unused, whileStream);
 }
 
 /** The solution a call acts on: the key's own, or the one an admin names. */
@@ -108,12 +147,13 @@ export async function getStream(principal: Principal, id: string): Promise<Strea
  * Creates a stream, claiming the connections its definition names in the same
  * transaction (connectionClaims), so a connection delete racing the create
  * cannot leave the stream pointing at nothing: one of the two fails. A
- * connection missing from the solution is a 400 naming the node.
+ * connection missing from the solution, or of a type its node cannot use, is a
+ * 400 naming the node (`connectionRefusal` phrases it for another face).
  */
 export async function createStream(
   principal: Principal,
   input: z.output<ReturnType<typeof streamInput>>,
-  options: { solutionId?: string; faces?: Record<string, unknown> } = {},
+  options: { solutionId?: string; faces?: Record<string, unknown>; connectionRefusal?: ConnectionRefusal } = {},
 ): Promise<StreamRecord> {
   const now = new Date().toISOString();
   const stream: StreamRecord = {
@@ -131,9 +171,11 @@ export async function createStream(
     tagCount: 0,
     faces: options.faces,
   };
-  const outcome = await insertStream(stream, connectionClaims(stream));
+  const claims = connectionClaims(stream.definition, stream.solutionId, stream.id);
+  if (!claims) throw await refusedClaims(stream, options.connectionRefusal);
+  const outcome = await insertStream(stream, claims);
   if (outcome === 'name-taken') throw conflict(`a stream named ${input.name} already exists in namespace ${input.namespace}`);
-  if (outcome !== 'ok') throw await unknownConnections(stream, outcome.refused);
+  if (outcome !== 'ok') throw await refusedClaims(stream, options.connectionRefusal);
   return stream;
 }
 
@@ -152,7 +194,8 @@ export interface StreamChanges {
  *
  * A write that sets the definition claims every connection it names, as a
  * create does (a claim already held is claimed again: harmless); connections
- * the previous definition named and this one does not are released after it.
+ * the previous definition named and neither this one nor the deployed version
+ * does are released after it.
  */
 export async function updateStream(
   principal: Principal,
@@ -177,16 +220,18 @@ export async function updateStream(
       updatedAt: new Date().toISOString(),
     };
     const setsDefinition = changes.definition !== undefined;
-    const outcome = await replaceStream(current, next, setsDefinition ? connectionClaims(next) : []);
+    const claims = setsDefinition ? connectionClaims(next.definition, next.solutionId, id) : [];
+    if (!claims) throw await refusedClaims(next);
+    const outcome = await replaceStream(current, next, claims);
     if (outcome === 'ok') {
       if (setsDefinition) {
-        const named = new Set(connectionIdsOf(next.definition));
-        await releaseConnections(id, connectionIdsOf(current.definition).filter((connectionId) => !named.has(connectionId)), next.revision);
+        // The deployed version's connections stay claimed (the deployment as read: if it changed since, the release is skipped).
+        await releaseUnused(id, connectionIdsOf(current.definition), { definition: next.definition, deployedConnections: deployedConnectionsOf(current) }, next);
       }
       return next;
     }
     if (outcome === 'name-taken') throw conflict(`a stream named ${next.name} already exists in namespace ${next.namespace}`);
-    if (typeof outcome === 'object') throw await unknownConnections(next, outcome.refused);
+    if (typeof outcome === 'object') throw await refusedClaims(next);
     if (expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
   }
   throw conflict(`stream ${id} is being changed by others; try again`);
@@ -201,7 +246,8 @@ export const MAX_DELETE_GROUPS = 48;
  * those groups has a group run in progress: checked here for the message,
  * and again in the transaction for the race. A group written meanwhile (PUT,
  * start, delete) makes the delete read again, a few times. Afterwards the
- * connections it named forget its claim; every face deletes through here.
+ * connections it used (its definition's, its deployed version's) forget its
+ * claim; every face deletes through here.
  */
 export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -224,7 +270,7 @@ export async function deleteStream(principal: Principal, id: string, expectedRev
     if (outcome === 'stale' && expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
     if (outcome !== 'ok') continue;
     await dropFromLateGroups(id, groups);
-    await releaseConnections(id, connectionIdsOf(stream.definition));
+    await releaseConnections(id, [...new Set([...connectionIdsOf(stream.definition), ...deployedConnectionsOf(stream)])]);
     await onStreamDeleted(stream);
     return;
   }

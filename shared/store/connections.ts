@@ -3,7 +3,7 @@ import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { retryTransactionConflicts } from './retry.ts';
-import { streamKey } from './streams.ts';
+import { deploymentUnchanged, streamKey, type StreamRecord } from './streams.ts';
 import { queryPage, type Item } from './query.ts';
 import { setExpression } from './update.ts';
 import type { Page } from './pagination.ts';
@@ -14,7 +14,8 @@ import type { Page } from './pagination.ts';
  * The password is not here: `secretRef` names its Secrets Manager secret.
  *
  * `usedBy` and `claims` record the streams that claimed the connection: every
- * stream write whose definition names it (services/streams.ts). `usedBy` holds
+ * stream write whose definition names it (services/streams.ts) and every
+ * deploy of a version that names it (services/deployments.ts). `usedBy` holds
  * their ids (a string set; an id may outlive its stream's use of the
  * connection, or the stream), `claims` is a counter every claim adds 1 to and
  * nothing ever lowers. A delete, and a replace that changes the type, are
@@ -134,18 +135,24 @@ export async function removeConnection(id: string, revision: number, claims: num
 }
 
 /**
- * The transaction item with which a stream write claims a connection: it must
- * exist in the stream's solution; it records the stream in `usedBy` and adds 1
- * to `claims`, which makes a racing delete's conditional write fail.
+ * The transaction item with which a stream write (or a deploy) claims a
+ * connection: it must exist in the stream's solution and be of one of `types`
+ * (what the nodes naming it accept); it records the stream in `usedBy` and
+ * adds 1 to `claims`, which makes a racing delete's or type change's
+ * conditional write fail.
  */
-export function claimConnection(connectionId: string, solutionId: string, streamId: string) {
+export function claimConnection(connectionId: string, solutionId: string, streamId: string, types: readonly string[]) {
+  // No type (nodes no one connection can serve) is for the caller to refuse: no claim of it could succeed.
+  if (types.length === 0) throw new Error(`a claim of connection ${connectionId} needs at least one type`);
+  const typeValues = Object.fromEntries(types.map((type, i) => [`:type${i}`, type]));
   return {
     Update: {
       TableName: tableName(),
       Key: connectionKey(connectionId),
       UpdateExpression: 'ADD claims :one, usedBy :stream',
-      ConditionExpression: 'attribute_exists(PK) AND solutionId = :solution',
-      ExpressionAttributeValues: { ':one': 1, ':stream': new Set([streamId]), ':solution': solutionId },
+      ConditionExpression: `attribute_exists(PK) AND solutionId = :solution AND #type IN (${Object.keys(typeValues).join(', ')})`,
+      ExpressionAttributeNames: { '#type': 'connectionType' },
+      ExpressionAttributeValues: { ':one': 1, ':stream': new Set([streamId]), ':solution': solutionId, ...typeValues },
     },
   };
 }
@@ -153,11 +160,11 @@ export function claimConnection(connectionId: string, solutionId: string, stream
 /**
  * Takes a stream out of `usedBy` (best effort; `claims` is never lowered, so a
  * racing delete that read it before still notices). For a stream that still
- * exists, `whileStreamAt` is the revision that stopped naming the connection:
- * the release is skipped if the stream was written since, since that write may
- * have claimed the connection again.
+ * exists, `whileStream` is its state (revision and deployment) after the write
+ * that stopped using the connection: the release is skipped if the stream was
+ * written or (un)deployed since, since that may have claimed it again.
  */
-export async function releaseConnection(connectionId: string, streamId: string, whileStreamAt?: number): Promise<void> {
+export async function releaseConnection(connectionId: string, streamId: string, whileStream?: Pick<StreamRecord, 'revision' | 'deployment'>): Promise<void> {
   const release = {
     TableName: tableName(),
     Key: connectionKey(connectionId),
@@ -166,10 +173,11 @@ export async function releaseConnection(connectionId: string, streamId: string, 
     ExpressionAttributeValues: { ':stream': new Set([streamId]) },
   };
   try {
-    if (whileStreamAt === undefined) {
+    if (whileStream === undefined) {
       await ddb.send(new UpdateCommand(release));
       return;
     }
+    const deployment = deploymentUnchanged(whileStream.deployment);
     await retryTransactionConflicts(() =>
       ddb.send(
         new TransactWriteCommand({
@@ -178,8 +186,9 @@ export async function releaseConnection(connectionId: string, streamId: string, 
               ConditionCheck: {
                 TableName: tableName(),
                 Key: streamKey(streamId),
-                ConditionExpression: 'revision = :revision',
-                ExpressionAttributeValues: { ':revision': whileStreamAt },
+                ConditionExpression: `revision = :revision AND (${deployment.expression})`,
+                ExpressionAttributeNames: deployment.names,
+                ExpressionAttributeValues: { ':revision': whileStream.revision, ...deployment.values },
               },
             },
             { Update: release },

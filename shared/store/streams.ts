@@ -35,7 +35,18 @@ export interface StreamRecord {
   tagCount: number;
   /** Face-specific attributes (Domo transport, account, ...), kept as sent. */
   faces?: Record<string, unknown>;
+  /**
+   * Internal, never answered: the connections the version of `deployment`
+   * names, claimed by the deploy that wrote it; they count as used by the
+   * stream while the phase is `deployed`. Absent on streams deployed before it
+   * was recorded.
+   */
+  deployedConnections?: string[];
 }
+
+/** The connections a stream uses through its deployed version: `deployedConnections` while the phase is `deployed`, else none. */
+export const deployedConnectionsOf = (stream: StreamRecord): string[] =>
+  stream.deployment?.phase === 'deployed' ? (stream.deployedConnections ?? []) : [];
 
 export const streamKey = (id: string) => ({ PK: `STM#${id}`, SK: 'STREAM' });
 export const nameClaimKey = (solutionId: string, namespace: string, name: string) => ({
@@ -46,7 +57,7 @@ export const streamsPartition = (solutionId: string) => `SOL#${solutionId}#STREA
 
 const STREAM_FIELDS = [
   'id', 'solutionId', 'namespace', 'name', 'description', 'definition', 'revision', 'createdAt',
-  'updatedAt', 'deployment', 'activeRun', 'tagCount', 'faces',
+  'updatedAt', 'deployment', 'activeRun', 'tagCount', 'faces', 'deployedConnections',
 ] as const;
 
 export function toStreamRecord(item: Item): StreamRecord {
@@ -222,27 +233,70 @@ export async function listStreamRecords(
   return { items: page.items.map(toStreamRecord), nextCursor: page.nextCursor };
 }
 
-/** Sets fields of a stream item under a condition; false when the condition failed. */
-export async function updateStreamFields(
-  id: string,
-  set: Record<string, unknown>,
-  condition?: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> },
-): Promise<boolean> {
+/** A condition on a stream item, with its names and values. */
+export interface StreamCondition {
+  expression: string;
+  values?: Record<string, unknown>;
+  names?: Record<string, string>;
+}
+
+/** The condition that the stream's deployment is still `previous` (as read). */
+export function deploymentUnchanged(previous: Deployment | null): Required<StreamCondition> {
+  if (!previous) {
+    return { expression: 'attribute_not_exists(#dep) OR #dep = :null', values: { ':null': null }, names: { '#dep': 'deployment' } };
+  }
+  return {
+    expression: '#dep.#phase = :prevPhase AND #dep.#at = :prevAt AND #dep.#ver = :prevVersion',
+    values: { ':prevPhase': previous.phase, ':prevAt': previous.deployedAt, ':prevVersion': previous.version },
+    names: { '#dep': 'deployment', '#phase': 'phase', '#at': 'deployedAt', '#ver': 'version' },
+  };
+}
+
+function fieldsUpdate(id: string, set: Record<string, unknown>, condition?: StreamCondition) {
   const update = setExpression(set);
+  return {
+    TableName: tableName(),
+    Key: streamKey(id),
+    UpdateExpression: update.UpdateExpression,
+    ConditionExpression: condition ? `attribute_exists(PK) AND (${condition.expression})` : 'attribute_exists(PK)',
+    ExpressionAttributeNames: { ...condition?.names, ...update.ExpressionAttributeNames },
+    ExpressionAttributeValues: { ...condition?.values, ...update.ExpressionAttributeValues },
+  };
+}
+
+/** Sets fields of a stream item under a condition; false when the condition failed. */
+export async function updateStreamFields(id: string, set: Record<string, unknown>, condition?: StreamCondition): Promise<boolean> {
   try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: streamKey(id),
-        UpdateExpression: update.UpdateExpression,
-        ConditionExpression: condition ? `attribute_exists(PK) AND (${condition.expression})` : 'attribute_exists(PK)',
-        ExpressionAttributeNames: { ...condition?.names, ...update.ExpressionAttributeNames },
-        ExpressionAttributeValues: { ...condition?.values, ...update.ExpressionAttributeValues },
-      }),
-    );
+    await ddb.send(new UpdateCommand(fieldsUpdate(id, set, condition)));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * updateStreamFields in one transaction with `extra` writes that must succeed
+ * with it (a deploy's connection claims): `stale` when the stream's condition
+ * failed, `refused` the index in `extra` of a write whose condition failed.
+ */
+export async function updateStreamFieldsWith(
+  id: string,
+  set: Record<string, unknown>,
+  condition: StreamCondition,
+  extra: Record<string, unknown>[],
+): Promise<'ok' | 'stale' | { refused: number }> {
+  if (extra.length === 0) return (await updateStreamFields(id, set, condition)) ? 'ok' : 'stale';
+  try {
+    await retryTransactionConflicts(() =>
+      ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: fieldsUpdate(id, set, condition) }, ...(extra as any[])] })),
+    );
+    return 'ok';
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons?.[0] === 'ConditionalCheckFailed') return 'stale';
+    const refused = reasons?.slice(1).indexOf('ConditionalCheckFailed') ?? -1;
+    if (refused >= 0) return { refused };
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
 import { tableReader } from '../support/dynamo.ts';
 
@@ -35,6 +35,22 @@ const copyDefinition = (source: string, target: string) => ({
 });
 const UNKNOWN_CONN = 'conn_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const missing = (connectionId: string, node: number) => ({ path: `definition.nodes[${node}].config.connectionId`, message: `connection ${connectionId} does not exist in this solution` });
+/** The detail of a node whose connection is of a type it cannot use. */
+const mistyped = (connectionId: string, node: number, message: string) => ({ path: `definition.nodes[${node}].config.connectionId`, message: `connection ${connectionId} ${message}` });
+const TABLE_ON_S3 = (node: string) => `is an s3 connection; a ${node} needs postgresql or mysql`;
+const S3_ON_PG = 'is a postgresql connection; an s3-source needs s3';
+/** An s3 connection (its bucket need not exist: nothing here reads it). */
+const s3Body = () => ({ name: unique('s3'), type: 's3', database: 'claims-bucket' });
+/** s3-source on `connectionId`, then optionally a table-sink on `sink`. */
+const s3Definition = (connectionId: string, sink?: string) => ({
+  nodes: [
+    { id: 'src', type: 's3-source', config: { connectionId, prefix: 'in/' } },
+    sink ? { id: 'dst', type: 'table-sink', config: { connectionId: sink } } : { id: 'dst', type: 'dataset', config: {} },
+  ],
+  edges: [{ from: 'src', to: 'dst' }],
+});
+const streamItem = async (id: string) =>
+  (await tableReader().client.send(new GetCommand({ TableName: inject('runtimeEnv').TABLE_NAME, Key: { PK: `STM#${id}`, SK: 'STREAM' }, ConsistentRead: true }))).Item;
 
 describe('connections /v1/connections', () => {
   it('creates, reads, lists, updates and deletes; the password is write-only', async () => {
@@ -340,11 +356,11 @@ describe('connections /v1/connections', () => {
     // The interleaving HTTP cannot force: revision 2's release of a arriving after revision 3 claimed it again.
     Object.assign(process.env, inject('runtimeEnv'));
     const { releaseConnection } = await import('#shared/store/connections.ts');
-    await releaseConnection(a, stream.id, 2);
+    await releaseConnection(a, stream.id, { revision: 2, deployment: null });
     expect(await claimsOf(a)).toEqual({ usedBy: [stream.id], claims: 2 });
     expect((await call('DELETE', `/v1/connections/${a}`, { key })).status).toBe(409);
     // At the stream's current revision the same release goes through.
-    await releaseConnection(a, stream.id, 3);
+    await releaseConnection(a, stream.id, { revision: 3, deployment: null });
     expect(await claimsOf(a)).toEqual({ usedBy: [], claims: 2 });
   });
 
@@ -381,6 +397,188 @@ describe('connections /v1/connections', () => {
         expect(connection).toBe(404);
         if (existing) expect((await call('GET', `/v1/streams/${existing.id}`, { key })).body).toMatchObject({ revision: 1, definition: { nodes: [{ type: 'http-collector' }, { type: 'dataset' }] } });
         else expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
+      }
+    }
+  });
+
+  it('a node on a connection of a type it cannot use is 400 naming the node and both types, on create, PUT, PATCH and import; nothing is written or claimed', async () => {
+    const { key } = await newTenant();
+    const pg = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const s3 = (await call('POST', '/v1/connections', { key, body: s3Body() })).body.id;
+
+    const name = unique('typed');
+    for (const [definition, details] of [
+      [copyDefinition(s3, pg), [mistyped(s3, 0, TABLE_ON_S3('table-source'))]],
+      [copyDefinition(pg, s3), [mistyped(s3, 1, TABLE_ON_S3('table-sink'))]],
+      [s3Definition(pg), [mistyped(pg, 0, S3_ON_PG)]],
+      // One connection named by an s3-source and a table node suits one of them: the other is told.
+      [s3Definition(s3, s3), [mistyped(s3, 1, TABLE_ON_S3('table-sink'))]],
+      [s3Definition(pg, pg), [mistyped(pg, 0, S3_ON_PG)]],
+      // Every problem is told, whichever kind.
+      [copyDefinition(s3, UNKNOWN_CONN), [mistyped(s3, 0, TABLE_ON_S3('table-source')), missing(UNKNOWN_CONN, 1)]],
+    ] as const) {
+      const refused = await call('POST', '/v1/streams', { key, body: { name, definition } });
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.error).toEqual({ code: 'invalid_request', message: `${details[0].message} (${details[0].path})`, details, requestId: expect.any(String) });
+    }
+    expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
+    expect(await connectionItem(pg)).not.toHaveProperty('claims');
+    expect(await connectionItem(s3)).not.toHaveProperty('claims');
+
+    // Each node on the type it takes: written, both claimed.
+    const stream = await call('POST', '/v1/streams', { key, body: { name, definition: s3Definition(s3, pg) } });
+    expect(stream.status, stream.text).toBe(201);
+    expect(await claimsOf(s3)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+    expect(await claimsOf(pg)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+
+    const put = await call('PUT', `/v1/streams/${stream.body.id}`, { key, body: { name, definition: copyDefinition(s3, pg) } });
+    expect(put.status, put.text).toBe(400);
+    expect(put.body.error.details).toEqual([mistyped(s3, 0, TABLE_ON_S3('table-source'))]);
+    const patch = await call('PATCH', `/v1/streams/${stream.body.id}`, { key, body: { definition: s3Definition(pg, pg) } });
+    expect(patch.status, patch.text).toBe(400);
+    expect(patch.body.error.details).toEqual([mistyped(pg, 0, S3_ON_PG)]);
+    const overwrite = await call('POST', '/v1/streams/import?onConflict=overwrite', { key, body: { format: 'sluice.stream/v1', name, definition: copyDefinition(pg, s3) } });
+    expect(overwrite.status, overwrite.text).toBe(400);
+    expect(overwrite.body.error.details).toEqual([mistyped(s3, 1, TABLE_ON_S3('table-sink'))]);
+    const imported = await call('POST', '/v1/streams/import', { key, body: { format: 'sluice.stream/v1', name: unique('imported'), definition: s3Definition(pg) } });
+    expect(imported.status, imported.text).toBe(400);
+    expect(imported.body.error.details).toEqual([mistyped(pg, 0, S3_ON_PG)]);
+
+    // A second read: the stream and its claims as they were.
+    const kept = await call('GET', `/v1/streams/${stream.body.id}`, { key });
+    expect(kept.body).toMatchObject({ revision: 1, definition: s3Definition(s3, pg) });
+    expect(await claimsOf(s3)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+    expect(await claimsOf(pg)).toEqual({ usedBy: [stream.body.id], claims: 1 });
+  });
+
+  it("a deploy claims its version's connections: delete and type change 409 while it is deployed, also once the definition moved on; a redeploy or undeploy releases them", async () => {
+    const { key } = await newTenant();
+    const [a, b, c] = [
+      (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id,
+      (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id,
+      (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id,
+    ];
+    const target = (await call('POST', '/v1/connections', { key, body: myBody() })).body.id;
+    const name = unique('deployed');
+    const stream = (await call('POST', '/v1/streams', { key, body: { name, definition: copyDefinition(a, target) } })).body;
+    const put = (definition: unknown) => call('PUT', `/v1/streams/${stream.id}`, { key, body: { name, definition } });
+    const tag = (version: string) => call('POST', `/v1/streams/${stream.id}/versions`, { key, body: { tag: version } });
+    expect((await tag('v1')).status).toBe(201);
+    expect((await put(copyDefinition(c, target))).status).toBe(200);
+    expect((await tag('v3')).status).toBe(201);
+    expect((await put(copyDefinition(b, target))).status).toBe(200);
+    // The definition moved on: a and c are released, as before deploys claimed.
+    expect(await claimsOf(a)).toEqual({ usedBy: [], claims: 1 });
+
+    const deployed = await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v1' } });
+    expect(deployed.status, deployed.text).toBe(200);
+    expect(await claimsOf(a)).toEqual({ usedBy: [stream.id], claims: 2 });
+    expect((await streamItem(stream.id))?.deployedConnections).toEqual([a, target]);
+    // Internal: never answered.
+    expect((await call('GET', `/v1/streams/${stream.id}`, { key })).body).not.toHaveProperty('deployedConnections');
+    expect(deployed.body).not.toHaveProperty('deployedConnections');
+
+    const deleteRefused = await call('DELETE', `/v1/connections/${a}`, { key });
+    expect(deleteRefused.status).toBe(409);
+    expect(deleteRefused.body.error.message).toBe(`connection ${a} is used by stream ${stream.id} (its deployed version v1); change or delete it first`);
+    const retypeRefused = await call('PUT', `/v1/connections/${a}`, { key, body: myBody() });
+    expect(retypeRefused.status).toBe(409);
+    expect(retypeRefused.body.error.message).toBe(`connection ${a} is used by stream ${stream.id} (its deployed version v1); its type cannot change from postgresql to mysql while it uses it`);
+    expect((await call('GET', `/v1/connections/${a}`, { key })).body).toMatchObject({ type: 'postgresql', revision: 1 });
+
+    // A definition write that drops a keeps its claim: the deployed version still uses it.
+    expect((await put(copyDefinition(a, target))).status).toBe(200);
+    expect((await put(copyDefinition(b, target))).status).toBe(200);
+    expect(await claimsOf(a)).toEqual({ usedBy: [stream.id], claims: 3 });
+    expect((await call('DELETE', `/v1/connections/${a}`, { key })).status).toBe(409);
+
+    // A redeploy of a version naming c moves the claim: a is released and deletable, c is not.
+    expect((await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v3' } })).status).toBe(200);
+    expect(await claimsOf(a)).toEqual({ usedBy: [], claims: 3 });
+    expect(await claimsOf(c)).toEqual({ usedBy: [stream.id], claims: 2 });
+    expect((await call('DELETE', `/v1/connections/${a}`, { key })).status).toBe(204);
+    expect((await call('DELETE', `/v1/connections/${c}`, { key })).body.error.message).toContain(`stream ${stream.id} (its deployed version v3)`);
+
+    // The version naming a is refused now, and the deployment stays.
+    const gone = await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v1' } });
+    expect(gone.status, gone.text).toBe(400);
+    expect(gone.body.error).toMatchObject({ message: `version v1 cannot be deployed: definition.nodes[0].config.connectionId: connection ${a} does not exist in this solution`, details: [missing(a, 0)] });
+    expect((await call('GET', `/v1/streams/${stream.id}`, { key })).body.deployment).toMatchObject({ phase: 'deployed', version: 'v3' });
+
+    // Undeploy releases what only the deployed version used; the definition's connections stay claimed.
+    expect((await call('POST', `/v1/streams/${stream.id}/undeploy`, { key })).status).toBe(200);
+    expect(await claimsOf(c)).toEqual({ usedBy: [], claims: 2 });
+    expect(await claimsOf(target)).toEqual({ usedBy: [stream.id], claims: 7 });
+    expect((await call('DELETE', `/v1/connections/${c}`, { key })).status).toBe(204);
+    expect((await call('DELETE', `/v1/connections/${target}`, { key })).body.error.message).toBe(`connection ${target} is used by stream ${stream.id}; change or delete it first`);
+
+    // A stream delete releases its deployed version's connections too.
+    const d = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    expect((await put(copyDefinition(d, target))).status).toBe(200);
+    expect((await tag('v4')).status).toBe(201);
+    expect((await put(copyDefinition(b, target))).status).toBe(200);
+    expect((await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v4' } })).status).toBe(200);
+    expect(await claimsOf(d)).toEqual({ usedBy: [stream.id], claims: 2 });
+    expect((await call('DELETE', `/v1/streams/${stream.id}`, { key })).status).toBe(204);
+    expect(await claimsOf(d)).toEqual({ usedBy: [], claims: 2 });
+    for (const id of [b, d, target]) expect((await call('DELETE', `/v1/connections/${id}`, { key })).status).toBe(204);
+  });
+
+  it('deploy refuses a version naming a connection of a type its node cannot use (frozen before writes checked it), with the node and both types', async () => {
+    const { key } = await newTenant();
+    const pg = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const s3 = (await call('POST', '/v1/connections', { key, body: s3Body() })).body.id;
+    const stream = (await call('POST', '/v1/streams', { key, body: { name: unique('legacy'), definition: copyDefinition(pg, pg) } })).body;
+    // What such a tag looks like: the stream's definition with an s3 connection on its table-source.
+    const definition = structuredClone(stream.definition);
+    definition.nodes[0].config.connectionId = s3;
+    await tableReader().client.send(
+      new PutCommand({
+        TableName: inject('runtimeEnv').TABLE_NAME,
+        Item: { PK: `STM#${stream.id}`, SK: 'TAG#legacy', type: 'tag', streamId: stream.id, tag: 'legacy', revision: 1, description: '', streamDescription: '', definition, createdAt: new Date().toISOString() },
+      }),
+    );
+    const refused = await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'legacy' } });
+    expect(refused.status, refused.text).toBe(400);
+    const detail = mistyped(s3, 0, TABLE_ON_S3('table-source'));
+    expect(refused.body.error).toMatchObject({ message: `version legacy cannot be deployed: ${detail.path}: ${detail.message}`, details: [detail] });
+    expect((await call('GET', `/v1/streams/${stream.id}`, { key })).body.deployment).toBeNull();
+    expect(await connectionItem(s3)).not.toHaveProperty('claims');
+    expect((await call('DELETE', `/v1/connections/${s3}`, { key })).status).toBe(204);
+  });
+
+  it('deploys and deletes of the connection the deployed version names racing: never both succeed', async () => {
+    const { key } = await newTenant();
+    const [b, target] = [(await call('POST', '/v1/connections', { key, body: pgBody() })).body.id, (await call('POST', '/v1/connections', { key, body: myBody() })).body.id];
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const a = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id as string;
+        const name = unique('race');
+        const stream = (await call('POST', '/v1/streams', { key, body: { name, definition: copyDefinition(a, target) } })).body;
+        expect((await call('POST', `/v1/streams/${stream.id}/versions`, { key, body: { tag: 'v1' } })).status).toBe(201);
+        // The definition moves on: only the tag names a.
+        expect((await call('PUT', `/v1/streams/${stream.id}`, { key, body: { name, definition: copyDefinition(b, target) } })).status).toBe(200);
+        const [deployed, deleted] = await Promise.all([
+          call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v1' } }),
+          call('DELETE', `/v1/connections/${a}`, { key }),
+        ]);
+        return { a, stream, deployed, deleted };
+      }),
+    );
+    for (const { a, stream, deployed, deleted } of outcomes) {
+      expect([deployed.status, deleted.status], `${deployed.text} / ${deleted.text}`).toSatisfy(
+        ([p, d]: number[]) => (p === 200 && d === 409) || (p === 400 && d === 204),
+      );
+      const connection = (await call('GET', `/v1/connections/${a}`, { key })).status;
+      const { deployment } = (await call('GET', `/v1/streams/${stream.id}`, { key })).body;
+      if (deployed.status === 200) {
+        expect(connection).toBe(200);
+        expect(deployment).toMatchObject({ phase: 'deployed', version: 'v1' });
+        expect(deleted.body.error.message).toBe(`connection ${a} is used by stream ${stream.id} (its deployed version v1); change or delete it first`);
+      } else {
+        expect(deployed.body.error.details).toEqual([missing(a, 0)]);
+        expect(connection).toBe(404);
+        expect(deployment).toBeNull();
       }
     }
   });

@@ -168,6 +168,31 @@ describe('DBConvert face /api/v1: refusals and what they leave stored', () => {
     expect((await api('GET', `/api/v1/connections/${conn.id}`, { key: tenant.key })).body).toMatchObject({ name: 'renamed', type: 'postgresql' });
   });
 
+  it('POST /stream-configs naming an s3 connection or an unknown one: 400 {"error"} in the face\'s words, the first bad side named; nothing written or claimed', async () => {
+    const { key } = tenant;
+    const source = await newConnection();
+    const s3 = (await api('POST', '/v1/connections', { key, body: { name: unique('s3'), type: 's3', database: 'dbconvert-bucket' } })).body.id as string;
+    const name = unique('cfg');
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ source: s3 }, `source connection ${s3} is an s3 connection; stream configurations need a database`],
+      [{ source: source.id, target: s3 }, `target connection ${s3} is an s3 connection; stream configurations need a database`],
+      [{ source: UNKNOWN_CONN, target: s3 }, `source connection ${UNKNOWN_CONN} does not exist`],
+      [{ source: s3, target: UNKNOWN_CONN }, `source connection ${s3} is an s3 connection; stream configurations need a database`],
+    ];
+    for (const [sides, error] of refusals) {
+      const refused = await api('POST', '/api/v1/stream-configs', { key, body: { ...cdcConfig(source.id), name, ...sides } });
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body).toEqual({ error });
+    }
+    expect((await api('GET', '/api/v1/stream-configs', { key })).body.some((c: { name: string }) => c.name === name)).toBe(false);
+    expect(await connectionItem(s3)).not.toHaveProperty('claims');
+    expect(await connectionItem(source.id)).not.toHaveProperty('claims');
+    // The same configuration on databases is written (so the refusals above can be told from a broken create).
+    const written = await api('POST', '/api/v1/stream-configs', { key, body: { ...cdcConfig(source.id), name } });
+    expect(written.status, written.text).toBe(201);
+    expect((await connectionItem(source.id))?.claims).toBe(1);
+  });
+
   it('a configuration and a delete of its connection racing: exactly one wins, never a configuration pointing at nothing', async () => {
     const { key } = tenant;
     const outcomes = await Promise.all(

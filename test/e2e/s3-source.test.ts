@@ -1,7 +1,9 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { api, newTenant, recordingApi, unique } from '../support/api.ts';
 import { createStream, ended, packetRecords, startRun, waitForRun } from '../support/runs.ts';
+import { tableReader } from '../support/dynamo.ts';
 
 /**
  * s3 connections and the s3-source node through HTTP. The local runtime's S3
@@ -281,6 +283,37 @@ describe('s3-source', () => {
     const run = await runToEnd(key, stream.id);
     expect(run.status).toBe('failed');
     expect(run.error).toMatchObject({ code: 'NoSuchBucket', message: `bucket ${bucket}: The specified bucket does not exist` });
+  });
+
+  it('fails the run as a configuration error naming the node and both types when a node names a connection of a type it cannot use (stored before writes checked it)', async () => {
+    const { key } = await newTenant();
+    const bucket = await bucketWith({ 'in/a.ndjson': '{"id":1}\n' });
+    const s3Connection = await createConnection(key, s3Body(bucket));
+    const pg = await createConnection(key, { name: unique('pg'), type: 'postgresql', host: '127.0.0.1', database: 'db', username: 'u' });
+    const target = await collector(key);
+    const stream = await createStream(key, s3Definition({ connectionId: s3Connection, prefix: 'in/' }, target.id));
+    // Stream writes refuse such a node (400) now: put it into the stored definition, as an older write left it.
+    const { client, tableName } = tableReader();
+    const storeSource = (node: Record<string, unknown>) =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { PK: `STM#${stream.id}`, SK: 'STREAM' },
+          UpdateExpression: 'SET #def.#nodes[0] = :node',
+          ExpressionAttributeNames: { '#def': 'definition', '#nodes': 'nodes' },
+          ExpressionAttributeValues: { ':node': node },
+        }),
+      );
+    for (const [node, message] of [
+      [{ id: 'src', type: 's3-source', config: { connectionId: pg, prefix: 'in/', format: 'ndjson' } }, `node src: connection ${pg} is a postgresql connection; an s3-source needs s3`],
+      [{ id: 'src', type: 'table-source', config: { connectionId: s3Connection, tables: [{ name: 't' }] } }, `node src: connection ${s3Connection} is an s3 connection; a table-source needs postgresql or mysql`],
+    ] as const) {
+      await storeSource(node);
+      const run = await runToEnd(key, stream.id);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatchObject({ code: 'Sluice.Configuration', message });
+    }
+    expect(await packetRecords(key, target.id)).toEqual([]);
   });
 });
 

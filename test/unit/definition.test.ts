@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cdcSourcesOf, connectionIdsOf, connectionReferences, validateDefinition, type Definition } from '#shared/model/definition.ts';
+import { cdcSourcesOf, connectionIdsOf, connectionProblem, connectionReferences, connectionTypeMismatch, connectionUses, validateDefinition, type Definition } from '#shared/model/definition.ts';
 import { SluiceError } from '#shared/model/errors.ts';
 
 async function problems(definition: unknown): Promise<string[]> {
@@ -117,12 +117,51 @@ describe('connection references', () => {
       edges: [],
     } as unknown as Definition;
     expect(connectionReferences(definition)).toEqual([
-      { connectionId: 'conn_a', path: 'definition.nodes[0].config.connectionId' },
-      { connectionId: 'conn_b', path: 'definition.nodes[3].config.connectionId' },
-      { connectionId: 'conn_a', path: 'definition.nodes[4].config.connectionId' },
-      { connectionId: 'conn_c', path: 'definition.nodes[5].config.connectionId' },
+      { connectionId: 'conn_a', path: 'definition.nodes[0].config.connectionId', node: 0, nodeId: 'a', nodeType: 'table-source' },
+      { connectionId: 'conn_b', path: 'definition.nodes[3].config.connectionId', node: 3, nodeId: 'x', nodeType: 'table-sink' },
+      { connectionId: 'conn_a', path: 'definition.nodes[4].config.connectionId', node: 4, nodeId: 'y', nodeType: 'table-sink' },
+      { connectionId: 'conn_c', path: 'definition.nodes[5].config.connectionId', node: 5, nodeId: 'z', nodeType: 's3-source' },
     ]);
     expect(connectionIdsOf(definition)).toEqual(['conn_a', 'conn_b', 'conn_c']);
     expect(connectionIdsOf(undefined)).toEqual([]);
+  });
+
+  it('each distinct connection needs the types every node naming it accepts; a table node and an s3-source on one connection need none', () => {
+    const definition = {
+      nodes: [
+        { id: 'a', type: 'table-source', config: { connectionId: 'conn_a', tables: [{ name: 't' }] } },
+        { id: 'b', type: 'table-sink', config: { connectionId: 'conn_a' } },
+        { id: 'c', type: 's3-source', config: { connectionId: 'conn_c' } },
+        { id: 'd', type: 's3-source', config: { connectionId: 'conn_d' } },
+        { id: 'e', type: 'table-sink', config: { connectionId: 'conn_d' } },
+      ],
+      edges: [],
+    } as unknown as Definition;
+    expect(connectionUses(definition)).toEqual([
+      { connectionId: 'conn_a', types: ['postgresql', 'mysql'] },
+      { connectionId: 'conn_c', types: ['s3'] },
+      { connectionId: 'conn_d', types: [] },
+    ]);
+    expect(connectionUses(undefined)).toEqual([]);
+  });
+
+  it('a problem is a connection missing from the solution or of a type the node cannot use', () => {
+    const source = { connectionId: 'conn_a', path: 'definition.nodes[0].config.connectionId', node: 0, nodeId: 'src', nodeType: 'table-source' } as const;
+    const s3 = { ...source, nodeType: 's3-source' } as const;
+    expect(connectionProblem(source, 'sol_1', { solutionId: 'sol_1', connectionType: 'mysql' })).toBeUndefined();
+    expect(connectionProblem(s3, 'sol_1', { solutionId: 'sol_1', connectionType: 's3' })).toBeUndefined();
+    expect(connectionProblem(source, 'sol_1', undefined)).toMatchObject({ problem: 'missing', message: 'connection conn_a does not exist in this solution' });
+    expect(connectionProblem(source, 'sol_1', { solutionId: 'sol_2', connectionType: 'mysql' })).toMatchObject({ problem: 'missing' });
+    expect(connectionProblem(source, 'sol_1', { solutionId: 'sol_1', connectionType: 's3' })).toEqual({
+      ...source,
+      problem: 'type',
+      connectionType: 's3',
+      message: 'connection conn_a is an s3 connection; a table-source needs postgresql or mysql',
+    });
+    expect(connectionProblem(s3, 'sol_1', { solutionId: 'sol_1', connectionType: 'postgresql' })?.message).toBe(
+      'connection conn_a is a postgresql connection; an s3-source needs s3',
+    );
+    expect(connectionTypeMismatch('table-sink', 'conn_b', 's3')).toBe('connection conn_b is an s3 connection; a table-sink needs postgresql or mysql');
+    expect(connectionTypeMismatch('table-sink', 'conn_b', 'postgresql')).toBeUndefined();
   });
 });

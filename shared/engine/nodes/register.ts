@@ -1,5 +1,7 @@
 import { s3, bucketName } from '../../blobs/client.ts';
 import { connectionParamsById } from '../../services/connections.ts';
+import type { ConnectionParams } from '../../connections/drivers.ts';
+import { connectionTypeMismatch, type ConnectionNodeType } from '../../model/definition.ts';
 import { RunConfigurationError } from '../errors.ts';
 import { isSluiceError } from '../../model/errors.ts';
 import { registerSink, registerSource } from '../registry.ts';
@@ -18,60 +20,67 @@ import type { TableSource, TableSourceConfig } from './table-source.ts';
  * modules (and the database drivers behind them) are imported only when a
  * pipeline uses them, so runs of packet and dataset streams do not pay for
  * them at cold start.
+ *
+ * A connection must be of a type the node accepts (CONNECTION_TYPES_BY_NODE):
+ * every stream write and deploy claims its connections on that condition
+ * (services/streams.ts), but a version written before that was checked, or a
+ * stream deployed before deploys claimed, may still name another type.
  */
-const params = async (context: NodeContext, connectionId: unknown) => {
+const params = async (context: NodeContext, node: { id: string; type: string; config: Record<string, unknown> } = context.node) => {
+  const connectionId = String(node.config.connectionId);
+  let connection: ConnectionParams;
   try {
-    return await connectionParamsById(context.stream.solutionId, String(connectionId));
+    connection = await connectionParamsById(context.stream.solutionId, connectionId);
   } catch (error) {
     // A missing connection fails the run; a throttled or unavailable store is retried like any transient error.
-    if (isSluiceError(error)) throw new RunConfigurationError(`node ${context.node.id}: ${error.message}`);
+    if (isSluiceError(error)) throw new RunConfigurationError(`node ${node.id}: ${error.message}`);
     throw error;
   }
+  const mismatch = connectionTypeMismatch(node.type as ConnectionNodeType, connectionId, connection.type);
+  if (mismatch) throw new RunConfigurationError(`node ${node.id}: ${mismatch}`);
+  return connection;
 };
 
 registerSource('table-source', async (context) => {
   const config = context.node.config as unknown as TableSourceConfig & { connectionId: string };
-  const connection = await params(context, config.connectionId);
+  const connection = await params(context);
   const { createTableSource, tableSpecs } = await import('./table-source.ts');
   if (context.mode === 'continuous') {
     if (connection.type === 'postgresql') {
       const { createPgCdcSource, slotName } = await import('./pg-cdc.ts');
       return createPgCdcSource(connection, { slot: slotName(context.stream.id, context.node.id), tables: tableSpecs(config) });
     }
-    if (connection.type === 'mysql') {
-      // The binlog position of the stream's first CDC read, kept in the stream's partition (goes with the stream).
-      const key = { PK: `STM#${context.stream.id}`, SK: `CDC#${context.node.id}` };
-      const anchor = {
-        async claim(position: BinlogPosition): Promise<BinlogPosition> {
-          try {
-            await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...key, type: 'cdc-anchor', position }, ConditionExpression: 'attribute_not_exists(PK)' }));
-            return position;
-          } catch (error) {
-            if (!isConditionFailure(error)) throw error;
-            const stored = await ddb.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
-            return stored.Item!.position as BinlogPosition;
-          }
-        },
-      };
-      const { createMysqlCdcSource } = await import('./mysql-cdc.ts');
-      return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor, ids: { streamId: context.stream.id, nodeId: context.node.id } });
-    }
-    throw new RunConfigurationError(`node ${context.node.id}: a ${connection.type} connection cannot be read continuously`);
+    // Otherwise mysql (params checked the type).
+    // The binlog position of the stream's first CDC read, kept in the stream's partition (goes with the stream).
+    const key = { PK: `STM#${context.stream.id}`, SK: `CDC#${context.node.id}` };
+    const anchor = {
+      async claim(position: BinlogPosition): Promise<BinlogPosition> {
+        try {
+          await ddb.send(new PutCommand({ TableName: tableName(), Item: { ...key, type: 'cdc-anchor', position }, ConditionExpression: 'attribute_not_exists(PK)' }));
+          return position;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          const stored = await ddb.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
+          return stored.Item!.position as BinlogPosition;
+        }
+      },
+    };
+    const { createMysqlCdcSource } = await import('./mysql-cdc.ts');
+    return createMysqlCdcSource(connection, { tables: tableSpecs(config), anchor, ids: { streamId: context.stream.id, nodeId: context.node.id } });
   }
-  if (connection.type === 's3') throw new RunConfigurationError(`node ${context.node.id}: connection ${config.connectionId} is an s3 connection; use an s3-source`);
   return createTableSource(connection, config);
 });
 
 registerSink('table-sink', async (context) => {
   const config = context.node.config as unknown as TableSinkConfig & { connectionId: string };
-  const connection = await params(context, config.connectionId);
+  const connection = await params(context);
   const [{ createTableSink }, { createTableSource }] = await Promise.all([import('./table-sink.ts'), import('./table-source.ts')]);
   // createStructure copies the schema of the table-source feeding this sink, opened once and closed with the sink.
   const upstream = context.upstream.find((node) => node.type === 'table-source');
   let structure: Promise<TableSource> | undefined;
   const describeSource = async (table: string) => {
     if (!upstream) throw new Error(`target table ${table} does not exist and no table-source feeds ${context.node.id} to copy its structure from`);
-    structure ??= params(context, upstream.config.connectionId).then((p) => createTableSource(p, upstream.config as unknown as TableSourceConfig));
+    structure ??= params(context, upstream).then((p) => createTableSource(p, upstream.config as unknown as TableSourceConfig));
     return (await structure).describe(table);
   };
   const sink = createTableSink(connection, config, { describeSource });
@@ -89,8 +98,7 @@ registerSource('s3-source', async (context) => {
   const { createS3Source } = await import('./s3-source.ts');
   if (config.connectionId) {
     const { s3ClientFor } = await import('../../connections/drivers.ts');
-    const connection = await params(context, config.connectionId);
-    if (connection.type !== 's3') throw new RunConfigurationError(`node ${context.node.id}: connection ${config.connectionId} is not an s3 connection`);
+    const connection = await params(context);
     return createS3Source({ client: s3ClientFor(connection), bucket: config.bucket ?? connection.database, prefix: config.prefix, format: config.format });
   }
   // The Sluice bucket: only under the stream's own solution prefix.
