@@ -231,7 +231,7 @@ export async function updateStream(
       return next;
     }
     if (outcome === 'name-taken') throw conflict(`a stream named ${next.name} already exists in namespace ${next.namespace}`);
-    if (typeof outcome === 'object') throw await refusedClaims(next);
+    if (outcome === 'refused') throw await refusedClaims(next);
     if (expectedRevision !== undefined) throw preconditionFailed(`stream ${id} changed meanwhile; read it again`);
   }
   throw conflict(`stream ${id} is being changed by others; try again`);

@@ -70,12 +70,12 @@ export function streamItem(stream: StreamRecord): Item {
 
 export type NameTaken = { nameTaken: true };
 
-export type InsertOutcome = 'ok' | 'name-taken' | { refused: number };
+export type InsertOutcome = 'ok' | 'name-taken' | 'refused';
 
 /**
  * Creates the stream and claims its name in one transaction, with `extra`
- * writes that must succeed with it (connection claims). `refused` is the index
- * in `extra` of a write whose condition failed.
+ * writes that must succeed with it (connection claims): `refused` when one of
+ * those failed its condition.
  */
 export async function insertStream(stream: StreamRecord, extra: Record<string, unknown>[] = []): Promise<InsertOutcome> {
   try {
@@ -100,8 +100,7 @@ export async function insertStream(stream: StreamRecord, extra: Record<string, u
   } catch (error) {
     const reasons = cancellationReasons(error);
     if (reasons?.[1] === 'ConditionalCheckFailed') return 'name-taken';
-    const refused = reasons?.slice(2).indexOf('ConditionalCheckFailed') ?? -1;
-    if (refused >= 0) return { refused };
+    if (reasons?.slice(2).includes('ConditionalCheckFailed')) return 'refused';
     throw error;
   }
 }
@@ -116,7 +115,7 @@ export async function streamIdByName(solutionId: string, namespace: string, name
   return result.Item?.streamId;
 }
 
-export type WriteOutcome = 'ok' | 'stale' | 'name-taken' | { refused: number };
+export type WriteOutcome = 'ok' | 'stale' | 'name-taken' | 'refused';
 
 /**
  * Replaces a stream's item if it is still at `previous.revision`, moving the
@@ -176,8 +175,7 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord, 
     const reasons = cancellationReasons(error);
     if (reasons?.[0] === 'ConditionalCheckFailed') return 'stale';
     if (renamed && reasons?.[2] === 'ConditionalCheckFailed') return 'name-taken';
-    const refused = reasons?.slice(1 + nameWrites.length).indexOf('ConditionalCheckFailed') ?? -1;
-    if (refused >= 0) return { refused };
+    if (reasons?.slice(1 + nameWrites.length).includes('ConditionalCheckFailed')) return 'refused';
     throw error;
   }
 }
@@ -278,14 +276,14 @@ export async function updateStreamFields(id: string, set: Record<string, unknown
 /**
  * updateStreamFields in one transaction with `extra` writes that must succeed
  * with it (a deploy's connection claims): `stale` when the stream's condition
- * failed, `refused` the index in `extra` of a write whose condition failed.
+ * failed, `refused` when one of the `extra` writes failed its condition.
  */
 export async function updateStreamFieldsWith(
   id: string,
   set: Record<string, unknown>,
   condition: StreamCondition,
   extra: Record<string, unknown>[],
-): Promise<'ok' | 'stale' | { refused: number }> {
+): Promise<'ok' | 'stale' | 'refused'> {
   if (extra.length === 0) return (await updateStreamFields(id, set, condition)) ? 'ok' : 'stale';
   try {
     await retryTransactionConflicts(() =>
@@ -295,8 +293,7 @@ export async function updateStreamFieldsWith(
   } catch (error) {
     const reasons = cancellationReasons(error);
     if (reasons?.[0] === 'ConditionalCheckFailed') return 'stale';
-    const refused = reasons?.slice(1).indexOf('ConditionalCheckFailed') ?? -1;
-    if (refused >= 0) return { refused };
+    if (reasons?.slice(1).includes('ConditionalCheckFailed')) return 'refused';
     throw error;
   }
 }
