@@ -143,13 +143,7 @@ describe('connections /v1/connections', () => {
       key,
       body: {
         name: unique('copy'),
-        definition: {
-          nodes: [
-            { id: 'src', type: 'table-source', config: { connectionId: source, tables: [{ name: 'users' }] } },
-            { id: 'dst', type: 'table-sink', config: { connectionId: target } },
-          ],
-          edges: [{ from: 'src', to: 'dst' }],
-        },
+        definition: copyDefinition(source, target),
       },
     });
     expect(stream.status).toBe(201);
@@ -169,14 +163,7 @@ describe('connections /v1/connections', () => {
       key,
       body: {
         name: unique('cdc'),
-        definition: {
-          mode: 'continuous',
-          nodes: [
-            { id: 'src', type: 'table-source', config: { connectionId: source, tables: [{ name: 'users' }] } },
-            { id: 'dst', type: 'table-sink', config: { connectionId: target } },
-          ],
-          edges: [{ from: 'src', to: 'dst' }],
-        },
+        definition: { mode: 'continuous', ...copyDefinition(source, target) },
       },
     });
     expect(stream.status, stream.text).toBe(201);
