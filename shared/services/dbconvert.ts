@@ -152,7 +152,7 @@ export async function deleteConfig(principal: Principal, configId: string): Prom
   const config = await getConfig(principal, configId);
   // Said in this face's ids; the delete's transaction refuses a run started meanwhile just the same.
   if (config.activeRun) throw conflict(`stream configuration ${configId} is running as ${streamIdOfRun(config.activeRun.id)}; stop it first`);
-  await deleteStream(principal, config.id);
+  await deleteStream(principal, config.id, { read: config });
 }
 
 export async function listConfigs(principal: Principal): Promise<StreamRecord[]> {

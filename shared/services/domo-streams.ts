@@ -186,7 +186,7 @@ export async function updateDomoStream(principal: Principal, rawId: string, inpu
 
 export async function deleteDomoStream(principal: Principal, rawId: string): Promise<void> {
   const stream = await getDomoStream(principal, rawId);
-  await deleteStream(principal, stream.id);
+  await deleteStream(principal, stream.id, { read: stream });
   await deleteDomoAlias(principal.solutionId, domoFaceOf(stream)!.id);
 }
 

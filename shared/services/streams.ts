@@ -249,9 +249,14 @@ export const MAX_DELETE_GROUPS = 48;
  * connections it used (its definition's, its deployed version's) forget its
  * claim; every face deletes through here.
  */
-export async function deleteStream(principal: Principal, id: string, expectedRevision?: number): Promise<void> {
+export async function deleteStream(
+  principal: Principal,
+  id: string,
+  options: { expectedRevision?: number; /** The stream as the caller just read it (tenancy checked): the first attempt starts from it. */ read?: StreamRecord } = {},
+): Promise<void> {
+  const { expectedRevision } = options;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const stream = await getStream(principal, id);
+    const stream = attempt === 0 && options.read ? options.read : await getStream(principal, id);
     if (expectedRevision !== undefined && stream.revision !== expectedRevision) {
       throw preconditionFailed(`stream ${id} is at revision ${stream.revision}, not ${expectedRevision}`);
     }
