@@ -49,12 +49,21 @@ async function decode(data: Buffer, format: Format, meta: DecodeMeta): Promise<E
   switch (format) {
     case 'ndjson': {
       const entries: Entry[] = [];
+      const lines = data.toString('utf8').split('\n');
       let number = 0;
-      for (const line of data.toString('utf8').split('\n')) {
+      // With sizes, an entry counts its line and line end, and the blank lines before it
+      // (the last entry those after it), so an object's entries add up to its length.
+      let blank = 0;
+      for (const line of lines) {
         number++;
         const text = line.trim();
-        if (!text) continue;
-        const size = meta.sizes ? { bytes: Buffer.byteLength(line) } : {};
+        const bytes = Buffer.byteLength(line) + (number < lines.length ? 1 : 0);
+        if (!text) {
+          blank += bytes;
+          continue;
+        }
+        const size = meta.sizes ? { bytes: blank + bytes } : {};
+        blank = 0;
         try {
           entries.push({ record: asRecord(JSON.parse(text)), ...size });
         } catch (error) {
@@ -62,6 +71,8 @@ async function decode(data: Buffer, format: Format, meta: DecodeMeta): Promise<E
           entries.push({ failure: { message: `${at}: not JSON: ${(error as Error).message}`, record: excerpt(text) }, ...size });
         }
       }
+      const last = entries.at(-1);
+      if (meta.sizes && last) last.bytes! += blank;
       return entries;
     }
     case 'json': {

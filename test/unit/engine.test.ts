@@ -107,10 +107,13 @@ describe('the engine on an in-memory packet log', () => {
   it('names the packet in failures, or an S3 object with the NDJSON line, and sizes entries when asked (s3-source)', async () => {
     expect(await decodePacket(Buffer.from('nope'), 'ndjson', { index: 4 })).toEqual([{ failure: { message: expect.stringMatching(/^packet 4: not JSON: /), record: 'nope' } }]);
     expect(await decodePacket(Buffer.from('{"a":1}\n\n nope \r\n7'), 'ndjson', { name: 'in/x.ndjson', sizes: true })).toEqual([
-      { record: { a: 1 }, bytes: 7 },
-      { failure: { message: expect.stringMatching(/^in\/x\.ndjson line 3: not JSON: /), record: 'nope' }, bytes: 7 },
+      // Raw bytes: each line with its line end, blank lines with the entry after them.
+      { record: { a: 1 }, bytes: 8 },
+      { failure: { message: expect.stringMatching(/^in\/x\.ndjson line 3: not JSON: /), record: 'nope' }, bytes: 9 },
       { record: { value: 7 }, bytes: 1 },
     ]);
+    // Blank lines at the end go with the last entry: the entries add up to the object.
+    expect(await decodePacket(Buffer.from('{"a":1}\n\n'), 'ndjson', { name: 'in/v.ndjson', sizes: true })).toEqual([{ record: { a: 1 }, bytes: 9 }]);
     // CSV rows carry their raw bytes: the first with the BOM and header, the last with the blank lines after it, so they add up to the object.
     const csv = Buffer.from('\ufeffa,b\r\n1,"x\ny"\r\n\r\n3,é\r\n\r\n');
     const rows = await decodePacket(csv, 'csv', { name: 'in/y.csv', sizes: true });
