@@ -67,7 +67,7 @@ export async function startGroup(principal: Principal, groupId: string): Promise
 export type GroupStartOutcome = { run: GroupRunRecord; duplicate?: false } | { run?: GroupRunRecord; duplicate: true };
 
 /** Starts a group run (API or a schedule fire): claims the group, then starts the execution of attempt 1. */
-export async function startGroupOf(group: GroupRecord, options: { trigger: 'api' | 'schedule'; fireTime?: string }): Promise<GroupStartOutcome> {
+export async function startGroupOf(group: GroupRecord, options: { trigger: 'api' | 'schedule'; fireTime?: string }, staleClaims = 0): Promise<GroupStartOutcome> {
   groupStateMachineArn(); // fail before writing anything when the state machine is not configured
   // Deleting a group's last stream leaves it empty (docs/groups.md "Stream delete"); a PUT gives it streams again.
   if (!group.streams.length) throw conflict(`stream group ${group.id} has no streams (they were deleted); PUT the group with streams before starting it`);
@@ -95,7 +95,10 @@ export async function startGroupOf(group: GroupRecord, options: { trigger: 'api'
   };
   const claim = await insertGroupRun(run, group.revision);
   // The group changed between the read and the claim: start from what it is now (as the failed claim read it).
-  if (claim.outcome === 'stale') return startGroupOf(claim.group, options);
+  if (claim.outcome === 'stale') {
+    if (staleClaims >= 4) throw conflict(`stream group ${group.id} is being changed by others; try again`);
+    return startGroupOf(claim.group, options, staleClaims + 1);
+  }
   if (claim.outcome === 'fired') {
     const id = await groupRunOfFire(group.id, options.fireTime!);
     return { duplicate: true, run: id ? await getGroupRunRecord(id) : undefined };

@@ -13,7 +13,7 @@ import {
   replaceGroup,
   type GroupRecord,
 } from '../store/groups.ts';
-import { getStreamRecord } from '../store/streams.ts';
+import { referencedItems } from '../store/references.ts';
 import type { Page } from '../store/pagination.ts';
 import { startPurge } from '../workflows/purge.ts';
 import { armGroupSchedule, disarmGroupSchedule } from './schedules.ts';
@@ -31,12 +31,15 @@ export const groupInput = /* @__PURE__ */ lazySchema(() =>
 );
 export type GroupInput = z.output<ReturnType<typeof groupInput>>;
 
+/** The streams that exist (consistent reads of their solution only, not whole definitions). */
+const existingStreams = (ids: string[]) => referencedItems(ids.map((id) => ({ kind: 'stream' as const, id })));
+
 /** Every listed stream exists in the group's solution (checked on every write; Prepare checks again at run time). */
 async function checkStreams(solutionId: string, streams: string[]): Promise<void> {
-  const records = await Promise.all(streams.map((id) => getStreamRecord(id)));
+  const found = await existingStreams(streams);
   const details: ErrorDetail[] = [];
-  records.forEach((stream, i) => {
-    if (!stream || stream.solutionId !== solutionId) details.push({ path: `streams[${i}]`, message: `no stream ${streams[i]}` });
+  streams.forEach((id, i) => {
+    if (found.get(`stream:${id}`)?.solutionId !== solutionId) details.push({ path: `streams[${i}]`, message: `no stream ${id}` });
   });
   if (details.length) throw invalid(`the group lists streams that do not exist: ${details.map((d) => d.message.slice(10)).join(', ')}`, details);
 }
@@ -49,7 +52,8 @@ async function checkStreams(solutionId: string, streams: string[]): Promise<void
  * sees the other). True when the group changed.
  */
 async function dropDeletedStreams(groupId: string, added: string[]): Promise<boolean> {
-  const gone = (await Promise.all(added.map(async (id) => ((await getStreamRecord(id)) ? undefined : id)))).filter((id) => id !== undefined);
+  const found = await existingStreams(added);
+  const gone = added.filter((id) => !found.has(`stream:${id}`));
   for (const id of gone) await dropDeletedStream(groupId, id);
   return gone.length > 0;
 }

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * DynamoDB Local and to AWS.
  */
 // Pure, so a bundle that never sends through it does not construct it (docs/decisions.md, "Cold start").
-export const ddb = /* @__PURE__ */ DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+export const ddb = /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__ */ new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
 });
 

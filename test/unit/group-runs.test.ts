@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allowsGroupRun, GROUP_RUN_TRANSITIONS, groupRunCondition } from '#shared/model/group-run-lifecycle.ts';
 import { insertGroupRun, transitionGroupRun, type GroupRunRecord } from '#shared/store/group-runs.ts';
-import { recordGroupFailure, startGroupStream, stopGroup } from '#shared/services/group-runs.ts';
+import { recordGroupFailure, startGroupOf, startGroupStream, stopGroup } from '#shared/services/group-runs.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
 import { removeStream } from '#shared/store/streams.ts';
 import type { StreamRecord } from '#shared/store/streams.ts';
@@ -80,6 +80,20 @@ describe('the group-run lifecycle', () => {
     ddbMock.reset();
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed'));
     expect(await insertGroupRun({ ...record, fireTime: '2026-01-01T00:00:00.000Z' }, 3)).toEqual({ outcome: 'fired' });
+  });
+});
+
+describe('group start', () => {
+  it('starts again from the group as the failed claim read it, and gives up with 409 when the group keeps changing', async () => {
+    process.env.GROUP_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:group';
+    const group = { id: groupRun.groupId, solutionId: 'sol_1', streams: ['stm_a'], revision: 1, activeGroupRun: null } as unknown as GroupRecord;
+    ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    let revision = 1;
+    ddbMock.on(GetCommand).callsFake(() => ({ Item: { ...group, revision: ++revision } }));
+    await expect(startGroupOf(group, { trigger: 'api' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/being changed by others/) });
+    // Each attempt claimed at the revision the previous refusal read: 1, then 2..5.
+    expect(ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems![1].Update!.ExpressionAttributeValues![':revision'])).toEqual([1, 2, 3, 4, 5]);
+    expect(sfnMock.calls()).toHaveLength(0);
   });
 });
 
@@ -218,8 +232,9 @@ describe('stream delete', () => {
   });
 
   it('a group PUT that added a stream deleted after its check takes it out again (the delete could not see the group)', async () => {
-    const stm2 = { Key: { PK: 'STM#stm_2', SK: 'STREAM' } };
-    ddbMock.on(GetCommand, stm2).resolvesOnce({ Item: { ...stream, id: 'stm_2' } }).resolves({});
+    // The check before the write finds both streams; the one after it finds stm_2 deleted.
+    const found = (...ids: string[]) => ({ Responses: { 'sluice-test': ids.map((id) => ({ PK: `STM#${id}`, SK: 'STREAM', solutionId: 'sol_1' })) } });
+    ddbMock.on(BatchGetCommand).resolvesOnce(found('stm_1', 'stm_2')).resolves(found());
     ddbMock
       .on(GetCommand, groupGet('grp_a'))
       .resolvesOnce({ Item: group('grp_a', 1, ['stm_1']) })
