@@ -2,7 +2,7 @@ import ZongJi from '@vlasky/zongji';
 import type { ConnectionParams } from '../../connections/drivers.ts';
 import { RunConfigurationError } from '../errors.ts';
 import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../types.ts';
-import { openSession, type SqlSession } from './sql.ts';
+import { openSession, splitName, type SqlSession } from './sql.ts';
 import { jsonSafe, OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.ts';
 
 /**
@@ -50,19 +50,22 @@ export interface MysqlCdcConfig {
 const EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid'];
 
 export function createMysqlCdcSource(params: ConnectionParams, config: MysqlCdcConfig): SourceReader {
-  const wanted = new Map(config.tables.map((t) => [t.name.includes('.') ? t.name.split('.').pop()! : t.name, t]));
-  const schemaOf = (t: TableSpec) => (t.name.includes('.') ? t.name.split('.')[0] : params.database);
+  const wanted = new Map(config.tables.map((t) => [splitName(t.name).table, t]));
   const includeSchema: Record<string, string[]> = {};
-  for (const t of config.tables) (includeSchema[schemaOf(t)] ??= []).push(t.name.split('.').pop()!);
+  for (const t of config.tables) {
+    const { schema, table } = splitName(t.name);
+    (includeSchema[schema ?? params.database] ??= []).push(table);
+  }
+  const tablesKey = `${params.username}@${params.host}:${params.port}/${params.database} ${config.tables.map((t) => t.name).join(',')}`;
 
-  let checked = false;
-  /** Once per source: the tables exist; without an offset yet, also the binlog position to start from. */
+  /** The tables exist (checked once per Lambda instance and table list); without an offset yet, also the binlog position to start from. */
   const prepare = async (offset: BinlogPosition | undefined): Promise<BinlogPosition> => {
+    const checked = tablesChecked.has(tablesKey);
     if (checked && offset?.file) return offset;
     const session = await openSession(params);
     try {
       if (!checked) await checkTables(session, config.tables, params);
-      checked = true;
+      tablesChecked.add(tablesKey);
       if (offset?.file) return offset;
       const [status] = await session.query<{ File: string; Position: string | number }>('SHOW MASTER STATUS');
       if (!status) throw new RunConfigurationError('the binlog is off on this server (log_bin): CDC from MySQL needs it, with binlog_format=ROW');
@@ -164,14 +167,22 @@ export function createMysqlCdcSource(params: ConnectionParams, config: MysqlCdcC
   }
 }
 
+/**
+ * Table lists already found complete by this Lambda instance: a continuous
+ * run polls every few seconds, each poll a new source, and the check would
+ * otherwise open a session of its own every time.
+ */
+const tablesChecked = new Set<string>();
+
 /** Every configured table exists (information_schema shows only tables the account may use). */
 async function checkTables(session: SqlSession, tables: TableSpec[], params: ConnectionParams): Promise<void> {
-  const missing: string[] = [];
-  for (const spec of tables) {
-    const [schema, table] = spec.name.includes('.') ? [spec.name.split('.')[0], spec.name.split('.').pop()!] : [params.database, spec.name];
-    const found = await session.query('SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, table]);
-    if (found.length === 0) missing.push(`table ${schema}.${table} does not exist (or user ${params.username} has no privilege on it)`);
-  }
+  const exists = await Promise.all(tables.map((spec) => session.tableExists(spec.name)));
+  const missing = tables
+    .filter((_, i) => !exists[i])
+    .map((spec) => {
+      const { schema, table } = splitName(spec.name);
+      return `table ${schema ?? params.database}.${table} does not exist (or user ${params.username} has no privilege on it)`;
+    });
   if (missing.length > 0) throw new RunConfigurationError(missing.join('; '));
 }
 

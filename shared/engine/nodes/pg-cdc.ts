@@ -30,8 +30,9 @@ import { OP_FIELD, TABLE_FIELD, type TableSpec } from './table-source.ts';
  * (`dropSlot`), otherwise PostgreSQL keeps the WAL for it.
  *
  * Set-up errors are the run's configuration, not something a retry cures, so
- * they fail it at once (`RunConfigurationError`) with what to fix: before the
- * slot is made, every table must exist (else its changes would just never
+ * they fail it at once (`RunConfigurationError`) with what to fix: checked by
+ * one catalog query on the session each invocation opens anyway, before the
+ * slot is made or read, every table must exist (else its changes would just never
  * come) and, when deletes are replicated, have a primary key (else a delete
  * carries no key); a role without REPLICATION, `wal_level` below logical and
  * no free slot are told as such (`pgCdcError`).

@@ -49,7 +49,8 @@ export async function openSession(params: ConnectionParams): Promise<SqlSession>
   throw new Error(`a ${params.type} connection is not a database`);
 }
 
-const splitName = (name: string) => {
+/** `schema.table` or `table`: the schema (undefined for the connection's own) and the table. */
+export const splitName = (name: string) => {
   const dot = name.indexOf('.');
   return dot > 0 ? { schema: name.slice(0, dot), table: name.slice(dot + 1) } : { schema: undefined, table: name };
 };
