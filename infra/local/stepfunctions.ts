@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineSpec } from '#infra/statemachines/index.ts';
-import { testHooksEnabled } from '#shared/engine/test-hooks.ts';
 import { closeServer, listen, readJson, ServiceError, writeJson } from './json-server.ts';
 
 /**
@@ -161,7 +160,8 @@ export async function startStepFunctions(options: {
         throw new ServiceError('InvalidExecutionInput', 'input is not valid JSON');
       }
       // Test hook (SLUICE_TEST_HOOKS only): a group's [test:refuse-start-execution=N] (shared/engine/test-hooks.ts) lands here.
-      if (testHooksEnabled() && (parsed as any)?.testHooks?.refuseStartExecution === true) {
+      // Set only where the service read the test hook, which it does only with SLUICE_TEST_HOOKS=true.
+      if ((parsed as any)?.testHooks?.refuseStartExecution === true) {
         throw new ServiceError('ExecutionLimitExceeded', `Execution ${name} refused by the test hook refuse-start-execution`);
       }
       const handlers = Object.fromEntries(

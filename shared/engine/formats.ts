@@ -22,10 +22,10 @@ export interface DecodeMeta {
   /** What failures name instead of the packet (an S3 object's key); NDJSON failures add the line number. */
   name?: string;
   /**
-   * Every entry carries its `bytes`: its NDJSON line; its CSV row's raw bytes (the
-   * first row with the header before it, the last with what follows it, so a CSV's
-   * entries add up to its length; a CSV that does not parse, its length); else its
-   * record's JSON size (0 for a failure).
+   * NDJSON and CSV: every entry carries its raw `bytes` (an NDJSON line with its line
+   * end and the blank lines before it; a CSV row, the first with the header before
+   * it; the last entry also what follows it), so the entries add up to the object's
+   * length; a CSV that does not parse is one failure of that length.
    */
   sizes?: boolean;
 }
@@ -39,12 +39,6 @@ const asRecord = (value: unknown): DataRecord =>
 const csvParser = () => import('csv-parse/sync').then((csv) => csv.parse);
 
 export async function decodePacket(data: Buffer, format: Format, meta: DecodeMeta): Promise<Entry[]> {
-  const entries = await decode(data, format, meta);
-  if (!meta.sizes || format === 'ndjson' || format === 'csv') return entries;
-  return entries.map((entry) => ({ ...entry, bytes: 'record' in entry ? Buffer.byteLength(JSON.stringify(entry.record)) : 0 }));
-}
-
-async function decode(data: Buffer, format: Format, meta: DecodeMeta): Promise<Entry[]> {
   const where = meta.name ?? `packet ${meta.index}`;
   switch (format) {
     case 'ndjson': {
