@@ -8,7 +8,7 @@ import { deployedConnectionsOf, deploymentUnchanged, updateStreamFields, updateS
 import { getTag } from '../store/versions.ts';
 import { slotFree } from '../store/slots.ts';
 import { onDeployed, onUndeployed } from './deployment-hooks.ts';
-import { connectionClaims, getStream, MAX_STREAM_CONNECTIONS, releaseUnused } from './streams.ts';
+import { connectionClaims, getStream, releaseUnused, tooManyConnections } from './streams.ts';
 
 /** Node config fields that name another stream, per node type (connections: connectionReferences). */
 const STREAM_REFERENCES: Record<string, string[]> = { 'dataset-source': ['streamId'], 'packet-sink': ['streamId'] };
@@ -72,9 +72,8 @@ export async function deployStream(principal: Principal, streamId: string, versi
     const { definition } = tag;
     const connectionIds = connectionIdsOf(definition);
     // Tags frozen before stream writes had a cap: the deploy's transaction holds the stream and one claim per connection.
-    if (connectionIds.length > MAX_STREAM_CONNECTIONS) {
-      throw notDeployable(version, [{ path: 'definition.nodes', message: `the definition names ${connectionIds.length} distinct connections; a stream may use at most ${MAX_STREAM_CONNECTIONS}` }]);
-    }
+    const tooMany = tooManyConnections(definition);
+    if (tooMany) throw notDeployable(version, [tooMany]);
     const claims = connectionClaims(definition, stream.solutionId, streamId);
     if (!claims || streamReferences(definition).length > 0) {
       const problems = await deployabilityProblems(stream.solutionId, definition);

@@ -44,15 +44,19 @@ const MAX_DEFINITION_BYTES = 300 * 1024;
  */
 export const MAX_STREAM_CONNECTIONS = 20;
 
+/** The problem of a definition naming more connections than a stream may use, if it does. */
+export function tooManyConnections(definition: Definition): ErrorDetail | undefined {
+  const connections = connectionIdsOf(definition).length;
+  if (connections <= MAX_STREAM_CONNECTIONS) return undefined;
+  return { path: 'definition.nodes', message: `the definition names ${connections} distinct connections; a stream may use at most ${MAX_STREAM_CONNECTIONS}` };
+}
+
 async function checkedDefinition(definition: unknown): Promise<Definition> {
   const validated = await validateDefinition(definition ?? {});
   const size = Buffer.byteLength(JSON.stringify(validated));
   if (size > MAX_DEFINITION_BYTES) throw tooLarge(`the definition is ${size} bytes; at most ${MAX_DEFINITION_BYTES} are accepted`);
-  const connections = connectionIdsOf(validated).length;
-  if (connections > MAX_STREAM_CONNECTIONS) {
-    const message = `the definition names ${connections} distinct connections; a stream may use at most ${MAX_STREAM_CONNECTIONS}`;
-    throw invalid(message, [{ path: 'definition.nodes', message }]);
-  }
+  const tooMany = tooManyConnections(validated);
+  if (tooMany) throw invalid(tooMany.message, [tooMany]);
   return validated;
 }
 

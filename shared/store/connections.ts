@@ -5,7 +5,7 @@ import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { retryTransactionConflicts } from './retry.ts';
 import { deploymentUnchanged, streamKey, type StreamRecord } from './streams.ts';
 import { queryPage, type Item } from './query.ts';
-import { setExpression } from './update.ts';
+import { conditionalUpdate, type Condition } from './update.ts';
 import type { Page } from './pagination.ts';
 
 /**
@@ -93,18 +93,10 @@ export async function replaceConnection(next: ConnectionRecord, previousRevision
   const { type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt, faces } = next;
   const settings: Record<string, unknown> = { connectionType: type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt };
   if (faces !== undefined) settings.faces = faces;
-  const update = setExpression(settings);
-  const claims = unclaimed ? unclaimedSince(unclaimed.claims) : undefined;
+  const conditions: Condition[] = [{ expression: 'revision = :revision', values: { ':revision': previousRevision } }];
+  if (unclaimed) conditions.push(unclaimedSince(unclaimed.claims));
   try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: connectionKey(next.id),
-        ...update,
-        ConditionExpression: `attribute_exists(PK) AND revision = :revision${claims ? ` AND ${claims.expression}` : ''}`,
-        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':revision': previousRevision, ...claims?.values },
-      }),
-    );
+    await ddb.send(new UpdateCommand(conditionalUpdate(connectionKey(next.id), conditions, settings)));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;

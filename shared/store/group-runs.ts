@@ -3,13 +3,13 @@ import type { Definition } from '../model/definition.ts';
 import { GROUP_RUN_TRANSITIONS, groupRunCondition, type GroupRunStatus, type GroupRunTransition } from '../model/group-run-lifecycle.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
-import { setExpression } from './update.ts';
+import { conditionalUpdate, setExpression, type Condition } from './update.ts';
 import { cancellationReasons } from './errors.ts';
 import { groupKey, toGroupRecord, type GroupRecord } from './groups.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
-import { slotClaim, slotFree, slotMirror, transitionUpdate, writeTransition, type ConditionPart } from './slots.ts';
+import { slotClaim, slotFree, slotMirror, writeTransition } from './slots.ts';
 
 /**
  * Group runs (docs/groups.md):
@@ -162,7 +162,7 @@ export interface GroupRunWrite {
   /** Only the workflow steps of this execution attempt may move the run. */
   attempt?: number;
   /** Extra condition ANDed (e.g. the position a checkpoint advances from). */
-  condition?: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> };
+  condition?: Condition;
 }
 
 /**
@@ -173,10 +173,10 @@ export interface GroupRunWrite {
  */
 export function transitionGroupRun(run: Pick<GroupRunRecord, 'id' | 'groupId'>, transition: GroupRunTransition, write: GroupRunWrite = {}): Promise<boolean> {
   const spec = GROUP_RUN_TRANSITIONS[transition];
-  const conditions: ConditionPart[] = [groupRunCondition(transition)];
+  const conditions: Condition[] = [groupRunCondition(transition)];
   if (write.attempt !== undefined) conditions.push({ expression: '#attempt = :attempt', names: { '#attempt': 'attempt' }, values: { ':attempt': write.attempt } });
   if (write.condition) conditions.push(write.condition);
-  const update = transitionUpdate(groupRunKey(run.id), conditions, { ...write.set, status: spec.to, updatedAt: new Date().toISOString() });
+  const update = conditionalUpdate(groupRunKey(run.id), conditions, { ...write.set, status: spec.to, updatedAt: new Date().toISOString() });
   const group = groupKey(run.groupId);
   switch (spec.slot) {
     case 'claim':

@@ -5,12 +5,12 @@ import type { NodeStats, SourceOffset } from '../engine/types.ts';
 import type { TestHooks } from '../engine/test-hooks.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
-import { setExpression } from './update.ts';
+import { conditionalUpdate, setExpression, type Condition } from './update.ts';
 import { cancellationReasons } from './errors.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
 import { retryTransactionConflicts } from './retry.ts';
-import { slotClaim, slotFree, slotMirror, transitionUpdate, writeTransition } from './slots.ts';
+import { slotClaim, slotFree, slotMirror, writeTransition } from './slots.ts';
 import { streamKey } from './streams.ts';
 
 /**
@@ -134,7 +134,7 @@ export interface TransitionWrite {
   set?: Record<string, unknown>;
   remove?: string[];
   /** Extra condition ANDed to the table's (e.g. the token being answered). */
-  condition?: { expression: string; values?: Record<string, unknown>; names?: Record<string, string> };
+  condition?: Condition;
   /** Mirror the new observed status on the stream item (`activeRun.status`), or clear the slot (`null`). */
   streamActiveRun?: { id: string; status: string } | null;
 }
@@ -150,7 +150,7 @@ export function transitionRun(run: Pick<RunRecord, 'id' | 'streamId'>, transitio
   if (to.status) set.status = to.status;
   if (to.desiredStatus) set.desiredStatus = to.desiredStatus;
   const conditions = [transitionCondition(transition), ...(write.condition ? [write.condition] : [])];
-  const update = transitionUpdate(runKey(run.id), conditions, set, write.remove);
+  const update = conditionalUpdate(runKey(run.id), conditions, set, write.remove);
   if (write.streamActiveRun === undefined) return writeTransition(update);
   return writeTransition(update, { update: slotMirror(streamKey(run.streamId), 'activeRun', run.id, write.streamActiveRun), claim: false });
 }
@@ -158,7 +158,7 @@ export function transitionRun(run: Pick<RunRecord, 'id' | 'streamId'>, transitio
 /** While the run is active, points its end at a new callback token. False once it ended. */
 export function replaceCallbackToken(runId: string, taskToken: string): Promise<boolean> {
   const active = { expression: '#status IN (:running, :paused)', names: { '#status': 'status' }, values: { ':running': 'running', ':paused': 'paused' } };
-  return writeTransition(transitionUpdate(runKey(runId), [active], { callbackToken: taskToken }));
+  return writeTransition(conditionalUpdate(runKey(runId), [active], { callbackToken: taskToken }));
 }
 
 /** Sets plain fields of a run (execution ARN after continue-as-new). */

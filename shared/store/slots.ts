@@ -2,7 +2,7 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { retryTransactionConflicts } from './retry.ts';
-import { setExpression } from './update.ts';
+import type { ConditionalUpdate } from './update.ts';
 
 /**
  * Runs and group runs share one shape: a lifecycle item moved by conditional
@@ -17,34 +17,7 @@ type Key = Record<string, string>;
 /** The slot is empty (absent or null). The expression needs `:null` bound to null. */
 export const slotFree = (slot: SlotAttribute) => `(attribute_not_exists(${slot}) OR ${slot} = :null)`;
 
-export interface ConditionPart {
-  expression: string;
-  values?: Record<string, unknown>;
-  names?: Record<string, string>;
-}
 
-/** One conditional update of a lifecycle item: set (and remove) fields where the item exists and every condition holds. */
-export function transitionUpdate(key: Key, conditions: ConditionPart[], set: Record<string, unknown>, remove: string[] = []) {
-  const { UpdateExpression, ExpressionAttributeNames: names, ExpressionAttributeValues: values } = setExpression(set);
-  const removals = remove.map((field, i) => {
-    names[`#r${i}`] = field;
-    return `#r${i}`;
-  });
-  for (const condition of conditions) {
-    Object.assign(names, condition.names);
-    Object.assign(values, condition.values);
-  }
-  return {
-    TableName: tableName(),
-    Key: key,
-    UpdateExpression: removals.length ? `${UpdateExpression} REMOVE ${removals.join(', ')}` : UpdateExpression,
-    ConditionExpression: ['attribute_exists(PK)', ...conditions.map((c) => `(${c.expression})`)].join(' AND '),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-}
-
-export type TransitionUpdate = ReturnType<typeof transitionUpdate>;
 
 /** Claims the parent's empty slot for a run. */
 export function slotClaim(parent: Key, slot: SlotAttribute, value: { id: string; status: string }) {
@@ -75,7 +48,7 @@ export function slotMirror(parent: Key, slot: SlotAttribute, runId: string, valu
  * release finds the parent no longer holding this run (deleted, or a stale
  * mirror), the item's own transition still applies.
  */
-export async function writeTransition(update: TransitionUpdate, slot?: { update: ReturnType<typeof slotMirror | typeof slotClaim>; claim: boolean }): Promise<boolean> {
+export async function writeTransition(update: ConditionalUpdate, slot?: { update: ReturnType<typeof slotMirror | typeof slotClaim>; claim: boolean }): Promise<boolean> {
   try {
     if (!slot) await ddb.send(new UpdateCommand(update));
     else await retryTransactionConflicts(() => ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Update: slot.update }] })));

@@ -3,7 +3,7 @@ import type { Definition } from '../model/definition.ts';
 import { streamPurgeTarget } from '../model/purge.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
-import { setExpression } from './update.ts';
+import { conditionalUpdate, setExpression, type Condition } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { purgeTombstonePut } from './purge.ts';
 import { queryPage, type Item } from './query.ts';
@@ -231,15 +231,8 @@ export async function listStreamRecords(
   return { items: page.items.map(toStreamRecord), nextCursor: page.nextCursor };
 }
 
-/** A condition on a stream item, with its names and values. */
-export interface StreamCondition {
-  expression: string;
-  values?: Record<string, unknown>;
-  names?: Record<string, string>;
-}
-
 /** The condition that the stream's deployment is still `previous` (as read). */
-export function deploymentUnchanged(previous: Deployment | null): Required<StreamCondition> {
+export function deploymentUnchanged(previous: Deployment | null): Required<Condition> {
   if (!previous) {
     return { expression: 'attribute_not_exists(#dep) OR #dep = :null', values: { ':null': null }, names: { '#dep': 'deployment' } };
   }
@@ -250,20 +243,10 @@ export function deploymentUnchanged(previous: Deployment | null): Required<Strea
   };
 }
 
-function fieldsUpdate(id: string, set: Record<string, unknown>, condition?: StreamCondition) {
-  const update = setExpression(set);
-  return {
-    TableName: tableName(),
-    Key: streamKey(id),
-    UpdateExpression: update.UpdateExpression,
-    ConditionExpression: condition ? `attribute_exists(PK) AND (${condition.expression})` : 'attribute_exists(PK)',
-    ExpressionAttributeNames: { ...condition?.names, ...update.ExpressionAttributeNames },
-    ExpressionAttributeValues: { ...condition?.values, ...update.ExpressionAttributeValues },
-  };
-}
+const fieldsUpdate = (id: string, set: Record<string, unknown>, condition?: Condition) => conditionalUpdate(streamKey(id), condition ? [condition] : [], set);
 
 /** Sets fields of a stream item under a condition; false when the condition failed. */
-export async function updateStreamFields(id: string, set: Record<string, unknown>, condition?: StreamCondition): Promise<boolean> {
+export async function updateStreamFields(id: string, set: Record<string, unknown>, condition?: Condition): Promise<boolean> {
   try {
     await ddb.send(new UpdateCommand(fieldsUpdate(id, set, condition)));
     return true;
@@ -281,7 +264,7 @@ export async function updateStreamFields(id: string, set: Record<string, unknown
 export async function updateStreamFieldsWith(
   id: string,
   set: Record<string, unknown>,
-  condition: StreamCondition,
+  condition: Condition,
   extra: Record<string, unknown>[],
 ): Promise<'ok' | 'stale' | 'refused'> {
   if (extra.length === 0) return (await updateStreamFields(id, set, condition)) ? 'ok' : 'stale';
