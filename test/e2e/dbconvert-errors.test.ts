@@ -299,7 +299,10 @@ describe('DBConvert face /api/v1: refusals and what they leave stored', () => {
     expect((await api('GET', '/api/v1/streams', { key })).body.map((s: { id: string }) => s.id)).toContain(started.body.id);
     expect((await api('POST', `/api/v1/streams/${started.body.id}/stop`, { key })).status).toBe(200);
     await waitForRun(key, `run_${started.body.id.slice(7)}`, (r) => r.status === 'stopped');
-    // Its replication slot goes with it.
+    // Its replication slot goes with it (dropped by the purge that follows the delete).
+    const slots = () => db.pg.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE ?`, [`sluice_${config.body.id.slice(7).toLowerCase()}%`]);
+    await expect.poll(slots, { timeout: 30_000, interval: 250 }).toHaveLength(1);
     expect((await api('DELETE', `/api/v1/stream-configs/${config.body.id}`, { key })).status).toBe(204);
+    await expect.poll(slots, { timeout: 30_000, interval: 250 }).toEqual([]);
   });
 });

@@ -244,7 +244,8 @@ describe.concurrent('group runs', () => {
 
   it('two concurrent starts: one 201, one 409; while running, deleting a member stream or the group is 409', async () => {
     const { key } = await newTenant();
-    const slow = await usageStream(key, 300, { bundle: 10, description: '[test:bundle-delay-ms=30]' });
+    // 30 bundles of 100 ms: the group run is still on its first stream through every refusal below.
+    const slow = await usageStream(key, 300, { bundle: 10, description: '[test:bundle-delay-ms=100]' });
     const other = await usageStream(key, 10);
     const group = await createGroup(key, [slow.id, other.id]);
 
@@ -271,8 +272,10 @@ describe.concurrent('group runs', () => {
     expect(stopped.status, stopped.text).toBe(200);
     expect(stopped.body.id).toBe(winner.id);
     expect((await api('GET', `/v1/stream-groups/${group.id}/runs`, { key })).body.items.map((r: any) => r.id)).toEqual([winner.id]);
-    // Once stopped (and the stream run ended), the stream may go.
+    // Once stopped (and the stream run ended), the stream may go, and the group lets it.
     await waitForGroupRun(key, winner.id, (r) => r.status === 'stopped');
+    expect((await api('DELETE', `/v1/streams/${other.id}`, { key })).status).toBe(204);
+    expect((await api('GET', `/v1/stream-groups/${group.id}`, { key })).body).toMatchObject({ streams: [slow.id], revision: 2 });
   });
 
   it('stops the group run when its stream run is stopped directly, keeping the checkpoint before that stream', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { api, newTenant } from '../support/api.ts';
 import { tableReader } from '../support/dynamo.ts';
 
@@ -61,6 +61,12 @@ describe('stream groups', () => {
     const start = await api('POST', `/v1/stream-groups/${id}/start`, { key });
     expect(start.status).toBe(409);
     expect(start.body.error.message).toContain('has no streams');
+    expect((await api('GET', `/v1/stream-groups/${id}/runs`, { key })).body.items).toEqual([]);
+    // Its schedule's fire (the Scheduler target, invoked in-process) is skipped the same way.
+    Object.assign(process.env, inject('runtimeEnv'));
+    const { handler } = await import('#functions/events/scheduled-run.ts');
+    const fired = await handler({ groupId: id, solutionId: emptied.body.solutionId, scheduledTime: '2026-01-01T00:00:00.000Z' });
+    expect(fired.skipped).toContain('has no streams');
     expect((await api('GET', `/v1/stream-groups/${id}/runs`, { key })).body.items).toEqual([]);
     // A PUT still needs at least one stream.
     expect((await api('PUT', `/v1/stream-groups/${id}`, { key, body: { name: 'lonely', streams: [] } })).status).toBe(400);
