@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
 import { tableReader } from '../support/dynamo.ts';
+import { claimsOf, connectionItem } from '../support/connections.ts';
 
 const dbs = () => inject('databases');
 
@@ -17,13 +18,6 @@ const myBody = (overrides: Record<string, unknown> = {}) => {
   return { name: unique('my'), type: 'MySQL', host: m.host, port: m.port, database: m.database, username: m.username, password: m.password, ...overrides };
 };
 
-/** A second reader: the connection's item as stored (its claims: `usedBy`, `claims`). */
-const connectionItem = async (id: string) =>
-  (await tableReader().client.send(new GetCommand({ TableName: inject('runtimeEnv').TABLE_NAME, Key: { PK: `CONN#${id}`, SK: 'CONNECTION' }, ConsistentRead: true }))).Item;
-const claimsOf = async (id: string) => {
-  const item = await connectionItem(id);
-  return { usedBy: [...(item?.usedBy ?? [])].sort(), claims: item?.claims };
-};
 
 /** table-source on `source` → table-sink on `target`. */
 const copyDefinition = (source: string, target: string) => ({

@@ -1,8 +1,6 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { api, newTenant, unique } from '../support/api.ts';
-import { dbconvertConnectionBody as connBody, storedPassword } from '../support/connections.ts';
-import { tableReader } from '../support/dynamo.ts';
+import { connectionItem, dbconvertConnectionBody as connBody, storedPassword } from '../support/connections.ts';
 import { createStream, startRun, usageDefinition, waitForRun } from '../support/runs.ts';
 import { tableName, testDatabases } from '../support/sql-fixtures.ts';
 
@@ -13,8 +11,6 @@ import { tableName, testDatabases } from '../support/sql-fixtures.ts';
  */
 const dbs = () => inject('databases');
 const UNKNOWN_CONN = 'conn_01ARZ3NDEKTSV4RRFFQ69G5FAV';
-const connectionItem = async (id: string) =>
-  (await tableReader().client.send(new GetCommand({ TableName: inject('runtimeEnv').TABLE_NAME, Key: { PK: `CONN#${id}`, SK: 'CONNECTION' }, ConsistentRead: true }))).Item;
 
 describe('DBConvert face /api/v1: refusals and what they leave stored', () => {
   const db = testDatabases();
