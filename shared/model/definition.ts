@@ -267,10 +267,10 @@ export const CONNECTION_TYPES_BY_NODE = {
   's3-source': ['s3'],
 } as const satisfies Partial<Record<NodeType, readonly ConnectionType[]>>;
 export type ConnectionNodeType = keyof typeof CONNECTION_TYPES_BY_NODE;
-export const CONNECTION_NODE_TYPES = Object.keys(CONNECTION_TYPES_BY_NODE) as ConnectionNodeType[];
 
 const isConnectionNode = (type: string): type is ConnectionNodeType => Object.hasOwn(CONNECTION_TYPES_BY_NODE, type);
-const article = (word: string) => (word.startsWith('s3') ? 'an' : 'a');
+/** 'a' or 'an' before a connection or node type. */
+export const article = (word: string) => (word.startsWith('s3') ? 'an' : 'a');
 
 /** Why a node of `nodeType` cannot use a connection of `connectionType`; undefined when it can. */
 export function connectionTypeMismatch(nodeType: ConnectionNodeType, connectionId: string, connectionType: string): string | undefined {

@@ -134,10 +134,6 @@ export async function commitRows(streamId: string, records: DataRecord[], option
   return commitDatasetWrite(streamId, options.token);
 }
 
-/** @deprecated names kept for callers written against the first draft. */
-export type CommitRowsOptions = DatasetWriteOptions;
-export type CommitRowsResult = DatasetWriteResult;
-
 export interface DatasetOffset {
   version: number;
   /** Rows already read. */

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { lazySchema, parseWith } from '../model/validation.ts';
 import { invalid, isSluiceError, notFound, conflict } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
-import type { Definition } from '../model/definition.ts';
+import { article, type Definition } from '../model/definition.ts';
 import type { StreamRecord } from '../store/streams.ts';
 import { allPages } from '../store/pagination.ts';
 import { listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
@@ -73,7 +73,7 @@ const connectionRefusal: ConnectionRefusal = ([first]) =>
   invalid(
     first.problem === 'missing'
       ? `${first.nodeId} connection ${first.connectionId} does not exist`
-      : `${first.nodeId} connection ${first.connectionId} is ${first.connectionType === 's3' ? 'an s3' : `a ${first.connectionType}`} connection; stream configurations need a database`,
+      : `${first.nodeId} connection ${first.connectionId} is ${article(first.connectionType!)} ${first.connectionType} connection; stream configurations need a database`,
   );
 
 function definitionOf(input: ConfigInput): Definition {

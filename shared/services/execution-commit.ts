@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { conflict, invalid } from '../model/errors.ts';
+import { conflict, invalid, isSluiceError } from '../model/errors.ts';
 import { assertTransition } from '../model/execution.ts';
 import type { Principal } from '../model/principal.ts';
 import { deleteObjects, headObject, readObject, versionObjectKey } from '../blobs/objects.ts';
@@ -57,8 +57,8 @@ export async function commitExecutionRecord(stream: StreamRecord, execution: Exe
     const reason = (error as Error).message ?? String(error);
     await transitionExecution(claimed, 'fail', { token, set: { error: reason }, releaseActive: true });
     await deleteObjects([objectKey]);
-    if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'invalid_request') {
-      throw invalid(`the commit failed and ${executionLabel(execution)} is FAILED: ${reason}`, (error as { details?: [] }).details);
+    if (isSluiceError(error) && error.code === 'invalid_request') {
+      throw invalid(`the commit failed and ${executionLabel(execution)} is FAILED: ${reason}`, error.details);
     }
     throw error;
   }
