@@ -32,6 +32,17 @@ const missing = (connectionId: string, node: number) => ({ path: `definition.nod
 /** The detail of a node whose connection is of a type it cannot use. */
 const mistyped = (connectionId: string, node: number, message: string) => ({ path: `definition.nodes[${node}].config.connectionId`, message: `connection ${connectionId} ${message}` });
 const TABLE_ON_S3 = (node: string) => `is an s3 connection; a ${node} needs postgresql or mysql`;
+
+/** A refused stream write: 400 in the native envelope, its message the first problem, `details` every node's. */
+function expectNodeRefusal(res: { status: number; text: string; body: any }, details: readonly { path: string; message: string }[]) {
+  expect(res.status, res.text).toBe(400);
+  expect(res.body.error).toEqual({ code: 'invalid_request', message: `${details[0].message} (${details[0].path})`, details, requestId: expect.any(String) });
+}
+
+/** The refused transactions claimed nothing. */
+async function expectUnclaimed(...ids: string[]) {
+  for (const id of ids) expect(await connectionItem(id)).not.toHaveProperty('claims');
+}
 const S3_ON_PG = 'is a postgresql connection; an s3-source needs s3';
 /** An s3 connection (its bucket need not exist: nothing here reads it). */
 const s3Body = () => ({ name: unique('s3'), type: 's3', database: 'claims-bucket' });
@@ -208,19 +219,10 @@ describe('connections /v1/connections', () => {
       // Every node naming a missing connection is told, not only the first.
       [copyDefinition(foreign, foreign), [missing(foreign, 0), missing(foreign, 1)]],
     ] as const) {
-      const refused = await call('POST', '/v1/streams', { key, body: { name, definition } });
-      expect(refused.status, refused.text).toBe(400);
-      expect(refused.body.error).toEqual({
-        code: 'invalid_request',
-        message: `${details[0].message} (${details[0].path})`,
-        details,
-        requestId: expect.any(String),
-      });
+      expectNodeRefusal(await call('POST', '/v1/streams', { key, body: { name, definition } }), details);
     }
     expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
-    // The refused transactions claimed nothing.
-    expect(await connectionItem(own)).not.toHaveProperty('claims');
-    expect(await connectionItem(foreign)).not.toHaveProperty('claims');
+    await expectUnclaimed(own, foreign);
 
     // Source and sink on one connection: one claim.
     const stream = await call('POST', '/v1/streams', { key, body: { name, definition: copyDefinition(own, own) } });
@@ -398,13 +400,10 @@ describe('connections /v1/connections', () => {
       // Every problem is told, whichever kind.
       [copyDefinition(s3, UNKNOWN_CONN), [mistyped(s3, 0, TABLE_ON_S3('table-source')), missing(UNKNOWN_CONN, 1)]],
     ] as const) {
-      const refused = await call('POST', '/v1/streams', { key, body: { name, definition } });
-      expect(refused.status, refused.text).toBe(400);
-      expect(refused.body.error).toEqual({ code: 'invalid_request', message: `${details[0].message} (${details[0].path})`, details, requestId: expect.any(String) });
+      expectNodeRefusal(await call('POST', '/v1/streams', { key, body: { name, definition } }), details);
     }
     expect((await call('GET', `/v1/streams?name=${name}`, { key })).body.items).toEqual([]);
-    expect(await connectionItem(pg)).not.toHaveProperty('claims');
-    expect(await connectionItem(s3)).not.toHaveProperty('claims');
+    await expectUnclaimed(pg, s3);
 
     // Each node on the type it takes: written, both claimed.
     const stream = await call('POST', '/v1/streams', { key, body: { name, definition: s3Definition(s3, pg) } });
