@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { routeKey, routes } from '#functions/routes.ts';
@@ -33,13 +33,17 @@ export const ENTRY_FILE = 'index.mjs';
  *   the logger, the SDK's own credential providers) becomes a chunk under
  *   `chunks/` that is read only when that code first runs. In a single file V8
  *   would still have to parse it at cold start. The bundle is a directory with
- *   `index.mjs` as the entry.
+ *   `index.mjs` as the entry; mergeInitChunks then folds the chunks a cold
+ *   start reads into it.
  * - Nothing external: the AWS SDK is bundled (only the clients a handler
  *   imports end up in it) instead of relying on the runtime's copy, so the
  *   version we test is the version that runs and tree-shaking applies to it.
  * - `module` before `main` so packages ship their ESM builds (better shaking).
- * - The banner gives bundled CommonJS dependencies a `require` for Node built-ins;
- *   dropUnusedRequire then takes it off the files that never use it.
+ * - The banner gives bundled CommonJS dependencies a `require` for Node built-ins,
+ *   built on its first call: createRequire (and importing node:module for it)
+ *   would cost every cold start about 0.5 ms. A Proxy, so that `require.resolve`
+ *   and the like work too. dropUnusedRequire then takes it off the files that
+ *   never use it.
  */
 export const ESBUILD = {
   target: 'node24',
@@ -54,7 +58,9 @@ export const ESBUILD = {
   external: [] as string[],
   entryNames: 'index',
   chunkNames: 'chunks/[name]-[hash]',
-  banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+  banner:
+    'let __sluiceRequire;const __sluiceRequireOnce=()=>__sluiceRequire??=process.getBuiltinModule("node:module").createRequire(import.meta.url),' +
+    'require=new Proxy(()=>{},{apply:(_,self,args)=>__sluiceRequireOnce().apply(self,args),get:(_,key)=>__sluiceRequireOnce()[key]});',
 } as const;
 
 /** esbuild build options of ESBUILD writing a bundle directory, without an entry point (the bench adds its own). */
@@ -88,12 +94,21 @@ export function esbuildOptionsFor(handlerModule: string, outdir: string): BuildO
 
 /** Bundles one handler module into `outdir` (`index.mjs` plus `chunks/`). Synchronous: CDK's local bundling is. */
 export function bundleHandler(handlerModule: string, outdir: string): Metafile {
-  return dropUnusedRequire(buildSync(esbuildOptionsFor(handlerModule, outdir)).metafile!);
+  return finishBundle(buildSync(esbuildOptionsFor(handlerModule, outdir)).metafile!);
 }
+
+/** The steps after esbuild, for handlers (bundleHandler) and the bench's baselines alike. */
+export const finishBundle = (metafile: Metafile, workingDir = process.cwd()): Metafile => mergeInitChunks(dropUnusedRequire(metafile, workingDir), workingDir);
+
+/** A free `require` in minified code: not `.require`, `"require"`, `required` or `$require`. */
+const NAMES_REQUIRE = /(?<![\w$.'"`])require(?![\w$'"`])/;
+
+/** Whether a file's code, after the banner, names `require`. */
+export const usesRequire = (text: string) => NAMES_REQUIRE.test(text.slice(ESBUILD.banner.length));
 
 /**
  * esbuild puts the banner on every output file, but most chunks never name
- * `require`, and each createRequire costs a cold start about 0.1 ms. Takes
+ * `require`, and even a lazy one costs a little to parse. Takes
  * the banner off those files (the line stays, so source maps still match) and
  * corrects their sizes in the metafile. A file whose code names `require`
  * keeps it.
@@ -104,10 +119,104 @@ export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()
     if (!file.endsWith('.mjs')) continue;
     const path = resolve(workingDir, file);
     const text = readFileSync(path, 'utf8');
-    if (!text.startsWith(banner) || text.includes('require', banner.length)) continue;
+    if (!text.startsWith(banner) || usesRequire(text)) continue;
     writeFileSync(path, text.slice(banner.length));
     output.bytes -= Buffer.byteLength(banner);
   }
+  return metafile;
+}
+
+/**
+ * Folds the chunks a cold start reads into the entry file.
+ *
+ * esbuild puts every module that the entry shares with a dynamic import into
+ * a chunk of its own, so a typical handler's cold start reads 10 to 15 files,
+ * and Node pays for each one (resolve, read, compile, link: about 0.3 ms of
+ * CPU) before the handler runs. This runs esbuild again on the entry, with the
+ * dynamically imported chunks external, so the static ones are inlined: a cold
+ * start reads `index.mjs` alone. The source maps are chained back to the
+ * sources.
+ *
+ * Chunks read later (behind an `import()`) may import a folded chunk. Such a
+ * chunk becomes a one-line module re-exporting the same names from the entry,
+ * which is already evaluated by then, so every module still exists once (one
+ * SluiceError class, one client). The others are deleted. The metafile is
+ * rewritten to match: the entry lists the inputs of everything folded into it.
+ */
+export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()): Metafile {
+  const [entry, ...folded] = loadedAtInit(metafile);
+  if (folded.length === 0) return metafile;
+  const path = (file: string) => resolve(workingDir, file);
+  const atInit = new Set([entry, ...folded]);
+  const later = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs') && !atInit.has(file));
+  const importedLater = new Set(later.flatMap((file) => metafile.outputs[file].imports.map((i) => i.path).filter((p) => atInit.has(p))));
+  const reexported = folded.filter((chunk) => importedLater.has(chunk));
+  const alias = (index: number, name: string) => `__${index}_${name}`;
+
+  // The banner comes off the folded files and goes once on the merged one, if any of them needed it.
+  let needsRequire = false;
+  for (const file of [entry, ...folded]) {
+    const text = readFileSync(path(file), 'utf8');
+    if (!text.startsWith(ESBUILD.banner)) continue;
+    needsRequire = true;
+    writeFileSync(path(file), text.slice(ESBUILD.banner.length));
+  }
+
+  const entryDir = dirname(path(entry));
+  const specifier = (file: string, from: string) => {
+    const rel = relative(from, path(file)).split('\\').join('/');
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
+  const mergeEntry = join(entryDir, '__merge__.mjs');
+  writeFileSync(
+    mergeEntry,
+    [
+      `export*from${JSON.stringify(specifier(entry, entryDir))};`,
+      ...reexported.map((chunk, i) => `export{${metafile.outputs[chunk].exports.map((name) => `${name} as ${alias(i, name)}`).join(',')}}from${JSON.stringify(specifier(chunk, entryDir))};`),
+    ].join(''),
+  );
+  const { banner: _banner, external: _external, mainFields: _mainFields, entryNames: _entryNames, chunkNames: _chunkNames, splitting: _splitting, ...options } = ESBUILD;
+  let outputFiles;
+  try {
+    ({ outputFiles } = buildSync({
+      ...options,
+      entryPoints: [mergeEntry],
+      outfile: path(entry),
+      bundle: true,
+      write: false,
+      // The chunks are already shaken; package.json "sideEffects" must not drop the bare imports between them.
+      ignoreAnnotations: true,
+      external: later.map(path),
+      banner: needsRequire ? { js: ESBUILD.banner } : undefined,
+      logLevel: 'warning',
+    }));
+  } finally {
+    rmSync(mergeEntry);
+  }
+  for (const output of outputFiles) writeFileSync(output.path, output.contents);
+
+  const merged = metafile.outputs[entry];
+  const inputs = { ...merged.inputs };
+  const imports = new Map<string, Metafile['outputs'][string]['imports'][number]>();
+  for (const file of [entry, ...folded]) {
+    for (const [input, value] of Object.entries(metafile.outputs[file].inputs)) inputs[input] = value;
+    for (const i of metafile.outputs[file].imports) if (!atInit.has(i.path)) imports.set(`${i.kind} ${i.path}`, i);
+  }
+  metafile.outputs[entry] = { ...merged, inputs, imports: [...imports.values()], bytes: outputFiles.find((o) => o.path === path(entry))!.contents.byteLength };
+  folded.forEach((chunk) => {
+    rmSync(`${path(chunk)}.map`, { force: true });
+    delete metafile.outputs[`${chunk}.map`];
+    const index = reexported.indexOf(chunk);
+    if (index < 0) {
+      rmSync(path(chunk));
+      delete metafile.outputs[chunk];
+      return;
+    }
+    const exports = metafile.outputs[chunk].exports;
+    const shim = `export{${exports.map((name) => `${alias(index, name)} as ${name}`).join(',')}}from${JSON.stringify(specifier(entry, dirname(path(chunk))))};\n`;
+    writeFileSync(path(chunk), shim);
+    metafile.outputs[chunk] = { bytes: Buffer.byteLength(shim), inputs: {}, imports: [{ path: entry, kind: 'import-statement' }], exports };
+  });
   return metafile;
 }
 

@@ -27,7 +27,7 @@ import { routes } from '#functions/routes.ts';
 import { ownSchedules } from '#infra/schedules.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
 import type { BenchModule, BenchRow } from './client.ts';
-import { ENTRY_FILE, PROJECT_ROOT, dropUnusedRequire, esbuildBuildOptions, esbuildOptionsFor, loadedAtInit } from '#infra/constructs/bundling.ts';
+import { ENTRY_FILE, PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor, finishBundle, loadedAtInit } from '#infra/constructs/bundling.ts';
 
 /** Runs per bundle; the median is reported. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -146,7 +146,7 @@ async function bundleAll(dir: string): Promise<{ modules: string[]; metafiles: M
   const metafiles = new Map<string, Metafile>();
   for (const module of modules) {
     const result = await build(esbuildOptionsFor(module, join(dir, module)));
-    metafiles.set(module, dropUnusedRequire(result.metafile!));
+    metafiles.set(module, finishBundle(result.metafile!));
   }
   return { modules, metafiles };
 }
@@ -159,7 +159,7 @@ async function bundleSnippet(dir: string, name: string, contents: string): Promi
     mkdirSync(join(dir, 'snippets'), { recursive: true });
     writeFileSync(entry, contents);
     const result = await build({ ...esbuildBuildOptions(outdir), entryPoints: { index: entry }, nodePaths: [resolve(PROJECT_ROOT, 'node_modules')] });
-    dropUnusedRequire(result.metafile!);
+    finishBundle(result.metafile!);
   }
   return join(outdir, ENTRY_FILE);
 }
