@@ -1,4 +1,4 @@
-import { httpHandler } from '#shared/http/handler.ts';
+import { publicHandler } from '#shared/http/public.ts';
 import { ok } from '#shared/http/reply.ts';
 
-export const handler = httpHandler(async () => ok({ ping: 'ok' }));
+export const handler = publicHandler(async () => ok({ ping: 'ok' }));

@@ -5,7 +5,7 @@ import { SluiceError, invalid, preconditionFailed, tooLarge, unauthorized, forbi
 import { hasScopes, type Principal } from '../model/principal.ts';
 import { errorBody, type Face } from './faces.ts';
 import { logger } from './logger.ts';
-import type { Reply } from './reply.ts';
+import { requestIdOf, toResult, type Reply } from './reply.ts';
 import { parseWith } from '../model/validation.ts';
 
 /** Inline bodies above this are refused with 413 (API.md "Bodies"). */
@@ -30,11 +30,6 @@ export interface ApiRequest {
   ifMatch(): number | undefined;
 }
 
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'etag, location, x-request-id',
-};
-
 function lowerHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
@@ -50,7 +45,7 @@ function principalOf(event: APIGatewayProxyEventV2): Principal | undefined {
 
 function buildRequest(event: APIGatewayProxyEventV2, route: Route): ApiRequest {
   const headers = lowerHeaders(event.headers);
-  const requestId = event.requestContext?.requestId ?? 'local';
+  const requestId = requestIdOf(event);
   let body: Buffer | undefined;
   const rawBody = () => {
     body ??= event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
@@ -87,20 +82,6 @@ function buildRequest(event: APIGatewayProxyEventV2, route: Route): ApiRequest {
       if (!match) throw preconditionFailed(`If-Match ${value} is not an ETag of this resource`);
       return Number(match[1]);
     },
-  };
-}
-
-function toResult(reply: Reply, requestId: string): APIGatewayProxyStructuredResultV2 {
-  const headers: Record<string, string> = { ...CORS_HEADERS, 'x-request-id': requestId, ...reply.headers };
-  if (reply.body === undefined) return { statusCode: reply.status, headers };
-  if (Buffer.isBuffer(reply.body)) {
-    return { statusCode: reply.status, headers, body: reply.body.toString('base64'), isBase64Encoded: true };
-  }
-  if (typeof reply.body === 'string') return { statusCode: reply.status, headers, body: reply.body };
-  return {
-    statusCode: reply.status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(reply.body),
   };
 }
 
@@ -155,7 +136,7 @@ export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Pr
 export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options: HandlerOptions = {}): ApiHandler {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const route = await findRoute(event.routeKey);
-    const requestId = event.requestContext?.requestId ?? 'local';
+    const requestId = requestIdOf(event);
     const face: Face = route?.face ?? 'native';
     try {
       if (!route) throw new SluiceError('not_found', `no route ${event.routeKey}`);

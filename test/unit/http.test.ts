@@ -55,21 +55,21 @@ describe('API key headers', () => {
   });
 });
 
-describe('the logger', () => {
-  /** Every line written to stdout and stderr while `work` runs. */
-  async function captured(work: () => Promise<unknown>): Promise<string[]> {
-    const written: string[] = [];
-    const spies = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')].map((spy) =>
-      spy.mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0),
-    );
-    try {
-      await work();
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-    }
-    return written;
+/** Every line written to stdout and stderr while `work` runs. */
+async function captured(work: () => Promise<unknown>): Promise<string[]> {
+  const written: string[] = [];
+  const spies = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')].map((spy) =>
+    spy.mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0),
+  );
+  try {
+    await work();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
   }
+  return written;
+}
 
+describe('the logger', () => {
   it('has written the line when the call resolves (the logger chunk loads on first use; Lambda may freeze after the reply)', async () => {
     const { logger } = await import('#shared/http/logger.ts');
     const written = await captured(() => logger.error('logged before the reply', { requestId: 'r-log' }));
@@ -89,5 +89,33 @@ describe('the logger', () => {
     const line = written.find((text) => text.includes('request failed'));
     expect(line && JSON.parse(line)).toMatchObject({ level: 'ERROR', code: 'unavailable', reason: 'the table is throttled', requestId: 'r-5xx' });
     expect(written.join('')).not.toContain('reserved key');
+  });
+});
+
+describe('public handlers (health, the OpenAPI document)', () => {
+  it('answer with the headers httpHandler gives, without a key', async () => {
+    const { handler } = await import('#functions/dbconvert/health.ts');
+    const reply = (await handler({ routeKey: 'GET /api/v1/health', headers: {}, requestContext: { requestId: 'r-pub' } } as never, {} as never)) as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers).toMatchObject({ 'x-request-id': 'r-pub', 'access-control-allow-origin': '*', 'content-type': 'application/json; charset=utf-8' });
+    expect(JSON.parse(reply.body)).toEqual({ ping: 'ok' });
+  });
+
+  it('hand a failure to httpHandler: logged, and shaped for the face of the route', async () => {
+    const { publicHandler } = await import('#shared/http/public.ts');
+    const failing = publicHandler(async () => {
+      throw new Error('disk gone');
+    });
+    const event = (routeKey: string) => ({ routeKey, headers: {}, requestContext: { requestId: 'r-fail' } }) as never;
+    const replies: { statusCode: number; body: string }[] = [];
+    const written = await captured(async () => {
+      for (const routeKey of ['GET /api/v1/health', 'GET /v1/health']) replies.push((await failing(event(routeKey), {} as never)) as { statusCode: number; body: string });
+    });
+    const [dbconvert, native] = replies;
+    expect(dbconvert.statusCode).toBe(500);
+    expect(JSON.parse(dbconvert.body)).toEqual({ error: 'An internal error occurred; quote the requestId when reporting it' });
+    expect(native.statusCode).toBe(500);
+    expect(JSON.parse(native.body)).toMatchObject({ error: { code: 'internal', requestId: 'r-fail' } });
+    expect(written.join('')).toContain('disk gone');
   });
 });
