@@ -137,6 +137,9 @@ export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()
  * start reads `index.mjs` alone. The source maps are chained back to the
  * sources.
  *
+ * esbuild's helper chunk (no input, no imports) is left out when the init files
+ * import it only to keep the evaluation order: only lazy chunks use it.
+ *
  * Chunks read later (behind an `import()`) may import a folded chunk. Such a
  * chunk becomes a one-line module re-exporting the same names from the entry,
  * which is already evaluated by then, so every module still exists once (one
@@ -144,9 +147,22 @@ export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()
  * rewritten to match: the entry lists the inputs of everything folded into it.
  */
 export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()): Metafile {
-  const [entry, ...folded] = loadedAtInit(metafile);
-  if (folded.length === 0) return metafile;
+  const [entry, ...reached] = loadedAtInit(metafile);
+  if (reached.length === 0) return metafile;
   const path = (file: string) => resolve(workingDir, file);
+  const specifier = (file: string, from: string) => {
+    const rel = relative(from, path(file)).split('\\').join('/');
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
+  const texts = new Map([entry, ...reached].map((file) => [file, readFileSync(path(file), 'utf8')]));
+  const bareImport = (chunk: string, from: string) => `import${JSON.stringify(specifier(chunk, dirname(path(from))))};`;
+  // esbuild's own helpers (a chunk of no input that imports nothing: __commonJS, __require, ...) that the files
+  // read at init import bare, for order only: they stay a lazy chunk for the chunks that use them, and their import goes.
+  const isHelpers = (chunk: string) => Object.keys(metafile.outputs[chunk].inputs).length === 0 && metafile.outputs[chunk].imports.length === 0;
+  const helpers = reached.filter(
+    (chunk) => isHelpers(chunk) && [...texts].every(([file, text]) => !text.includes(`from${JSON.stringify(specifier(chunk, dirname(path(file))))}`)),
+  );
+  const folded = reached.filter((chunk) => !helpers.includes(chunk));
   const atInit = new Set([entry, ...folded]);
   const later = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs') && !atInit.has(file));
   const importedLater = new Set(later.flatMap((file) => metafile.outputs[file].imports.map((i) => i.path).filter((p) => atInit.has(p))));
@@ -155,18 +171,17 @@ export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()):
 
   // The banner comes off the folded files and goes once on the merged one, if any of them needed it.
   let needsRequire = false;
-  for (const file of [entry, ...folded]) {
-    const text = readFileSync(path(file), 'utf8');
-    if (!text.startsWith(ESBUILD.banner)) continue;
-    needsRequire = true;
-    writeFileSync(path(file), text.slice(ESBUILD.banner.length));
+  for (const file of atInit) {
+    let text = texts.get(file)!;
+    if (text.startsWith(ESBUILD.banner)) {
+      needsRequire = true;
+      text = text.slice(ESBUILD.banner.length);
+    }
+    for (const chunk of helpers) text = text.replace(bareImport(chunk, file), '');
+    writeFileSync(path(file), text);
   }
 
   const entryDir = dirname(path(entry));
-  const specifier = (file: string, from: string) => {
-    const rel = relative(from, path(file)).split('\\').join('/');
-    return rel.startsWith('.') ? rel : `./${rel}`;
-  };
   const mergeEntry = join(entryDir, '__merge__.mjs');
   writeFileSync(
     mergeEntry,
@@ -200,7 +215,7 @@ export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()):
   const imports = new Map<string, Metafile['outputs'][string]['imports'][number]>();
   for (const file of [entry, ...folded]) {
     for (const [input, value] of Object.entries(metafile.outputs[file].inputs)) inputs[input] = value;
-    for (const i of metafile.outputs[file].imports) if (!atInit.has(i.path)) imports.set(`${i.kind} ${i.path}`, i);
+    for (const i of metafile.outputs[file].imports) if (!atInit.has(i.path) && !helpers.includes(i.path)) imports.set(`${i.kind} ${i.path}`, i);
   }
   metafile.outputs[entry] = { ...merged, inputs, imports: [...imports.values()], bytes: outputFiles.find((o) => o.path === path(entry))!.contents.byteLength };
   folded.forEach((chunk) => {

@@ -3,8 +3,7 @@ import type { z } from 'zod/mini';
 import type { Route } from '#functions/routes.ts';
 import { SluiceError, invalid, preconditionFailed, tooLarge, unauthorized, forbidden } from '../model/errors.ts';
 import { hasScopes, type Principal } from '../model/principal.ts';
-import { errorBody, type Face } from './faces.ts';
-import { logger } from './logger.ts';
+import type { Face } from './faces.ts';
 import { requestIdOf, toResult, type Reply } from './reply.ts';
 import { parseWith } from '../model/validation.ts';
 
@@ -85,19 +84,6 @@ function buildRequest(event: APIGatewayProxyEventV2, route: Route): ApiRequest {
   };
 }
 
-async function errorResult(error: unknown, face: Face, requestId: string): Promise<APIGatewayProxyStructuredResultV2> {
-  let known: SluiceError;
-  if (error instanceof SluiceError) {
-    known = error;
-    if (known.status >= 500) await logger.error('request failed', { code: known.code, reason: known.message, requestId });
-  } else {
-    // Never leak internals: log the stack, answer a generic 500.
-    await logger.error('unexpected error', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
-    known = new SluiceError('internal', 'An internal error occurred; quote the requestId when reporting it');
-  }
-  return toResult({ status: known.status, body: errorBody(face, known, requestId) }, requestId);
-}
-
 /**
  * This bundle's rows of the route table by route key, as JSON, inlined by
  * esbuild when a handler is bundled (infra/constructs/bundling.ts), so a
@@ -154,7 +140,8 @@ export function httpHandler(fn: (request: ApiRequest) => Promise<Reply>, options
           : await fn(request);
       return toResult(reply, requestId);
     } catch (error) {
-      return await errorResult(error, face, requestId);
+      // The error path (face shapes, logging) is a chunk of its own, loaded by the first failing request.
+      return (await import('./error-result.ts')).errorResult(error, face, requestId);
     }
   };
 }

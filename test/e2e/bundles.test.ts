@@ -7,6 +7,7 @@ import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ESBUILD, bundleHandler, loadedAtInit, usesRequire } from '#infra/constructs/bundling.ts';
 import { api, baseUrl, newTenant, unique } from '../support/api.ts';
+import { dbconvertConnectionBody } from '../support/connections.ts';
 
 /**
  * The artifacts CDK deploys, run as Lambda runs them: each handler bundled by
@@ -46,7 +47,7 @@ describe('deployed bundles', () => {
   let context: Record<string, unknown>;
 
   beforeAll(async () => {
-    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get', 'v1/openapi', 'workflows/process-bundle']) metafiles.set(module, bundleHandler(module, join(dir, module)));
+    for (const module of ['events/authorizer', 'v1/streams-create', 'v1/streams-get', 'v1/openapi', 'workflows/process-bundle', 'dbconvert/connections-test']) metafiles.set(module, bundleHandler(module, join(dir, module)));
     tenant = await newTenant();
     const decision = invokeBundle('events/authorizer', { type: 'REQUEST', routeKey: 'GET /v1/streams/{id}', headers: { 'x-api-key': tenant.key }, identitySource: [] });
     expect(decision.isAuthorized).toBe(true);
@@ -79,6 +80,15 @@ describe('deployed bundles', () => {
         if (output.imports.some((i) => i.path === entry)) expect(readFileSync(file, 'utf8')).toMatch(/^export\{[\w$, ]+\}from"\.\.\/index\.mjs";\n$/);
       }
     }
+    // esbuild's helpers (a chunk of no input that imports nothing), which only the lazy CommonJS drivers use, stay out of the cold start.
+    const connectionTest = metafiles.get('dbconvert/connections-test')!;
+    const testEntry = loadedAtInit(connectionTest)[0];
+    const helpers = Object.entries(connectionTest.outputs)
+      .filter(([file, output]) => file.endsWith('.mjs') && Object.keys(output.inputs).length === 0 && output.imports.length === 0)
+      .map(([file]) => file);
+    expect(helpers).toHaveLength(1);
+    expect(connectionTest.outputs[testEntry].imports.map((i) => i.path)).not.toContain(helpers[0]);
+    expect(readFileSync(testEntry, 'utf8')).not.toContain(helpers[0].split('/').pop());
     const create = metafiles.get('v1/streams-create')!;
     expect(Object.values(create.outputs).some((output) => output.imports.some((i) => i.path === loadedAtInit(create)[0]))).toBe(true);
     // The entry's source map is chained back to the TypeScript sources, through the folded chunks.
@@ -164,6 +174,16 @@ describe('deployed bundles', () => {
     const reused = invokeBundle('v1/streams-create', { ...changed, body: JSON.stringify({ name, description: 'other' }) });
     expect(reused.statusCode, reused.body).toBe(409);
     expect(JSON.parse(reused.body).error.message).toMatch(/different body/);
+  });
+
+  it('test a PostgreSQL connection: the lazy driver chunk finds esbuild\'s helpers in their own chunk', () => {
+    const body = dbconvertConnectionBody('postgresql');
+    const reply = invokeBundle('dbconvert/connections-test', httpEvent('POST /api/v1/connections/test', '/api/v1/connections/test', context, { body: JSON.stringify(body) }));
+    expect(reply.statusCode, reply.body).toBe(200);
+    expect(JSON.parse(reply.body)).toMatchObject({ ping: 'ok' });
+    const refused = invokeBundle('dbconvert/connections-test', httpEvent('POST /api/v1/connections/test', '/api/v1/connections/test', context, { body: JSON.stringify({ ...body, port: 'five' }) }));
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body).error).toMatch(/port/);
   });
 
   it('answer a route they do not serve with 404 in the face error shape', () => {
