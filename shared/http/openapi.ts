@@ -427,7 +427,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/streams/{id}/offsets': { summary: 'The committed source offsets the next run continues from', response: offsetsSchema },
   'POST /v1/streams/{id}/offsets/reset': {
     summary: 'Reset offsets to the beginning (or to `offsets`); 409 while a run is active',
-    body: z.object({ offsets: z.record(z.string(), z.record(z.string(), z.unknown())).optional() }),
+    body: z.object({
+      offsets: z
+        .record(z.string(), z.record(z.string(), z.unknown()))
+        .optional()
+        .meta({
+          description:
+            'Per source node id, the offset to continue from, in the shape that source commits (as GET .../offsets shows it): http-collector `{packet, entry}`, dataset-source `{version, row, byte}`, s3-source `{key, line?, done?}`, table-source `{table, key, rows}` in batch streams and `{lsn}` (PostgreSQL) or `{file, position}` (MySQL) in continuous ones. Anything else is a 400 naming the field.',
+        }),
+    }),
     response: offsetsSchema,
   },
   'GET /v1/runs/{id}': { summary: 'A run', response: runSchema },

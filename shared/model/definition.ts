@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { invalid, type ErrorDetail } from './errors.ts';
-import { issuesToDetails, lazySchema } from './validation.ts';
+import { issuesToDetails, lazySchema, parseWith } from './validation.ts';
 
 /** The stream definition graph of API.md "Streams" and its validation. */
 
@@ -9,6 +9,7 @@ export const TRANSFORM_TYPES = ['filter', 'map', 'meter'] as const;
 export const SINK_TYPES = ['dataset', 'aggregation-store', 'table-sink', 'packet-sink'] as const;
 export const NODE_TYPES = [...SOURCE_TYPES, ...TRANSFORM_TYPES, ...SINK_TYPES] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
+export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** EventBridge Scheduler cron: six fields, minutes to year (e.g. `0 2 * * ? *`). */
 export const cronExpression = /* @__PURE__ */ lazySchema(() => z.string().check(z.regex(/^\S+( \S+){5}$/, 'cron has six fields: minutes hours day-of-month month day-of-week year'), z.refine((cron) => cron.split(' ').every((field) => /^[0-9A-Za-z*?,/\-#LW]+$/.test(field)), 'cron has an invalid character')));
@@ -98,7 +99,25 @@ function buildSchemas() {
     }), { dataBundleSize: 500, reportingIntervals: { source: 3, target: 3 }, limits: { numberOfEvents: 0, elapsedTime: 0 } }),
     schedule: z.optional(z.nullable(z.strictObject({ cron: cronExpression(), timezone: z.optional(z.string()) }))),
   });
-  return { NODE_CONFIG, definitionSchema };
+  /**
+   * The offsets each source commits (shared/engine: http-collector, dataset-source,
+   * s3-source, table-source and its CDC readers), which GET /v1/streams/{id}/offsets
+   * shows and a reset with explicit `offsets` may set.
+   */
+  const count = z.number().check(z.int(), z.gte(0));
+  const SOURCE_OFFSET = {
+    'http-collector': z.strictObject({ packet: count, entry: z._default(count, 0) }),
+    'dataset-source': z.strictObject({ version: count, row: count, byte: count }),
+    's3-source': z.strictObject({ key: z.string(), line: z.optional(count), done: z.optional(z.boolean()) }),
+    'table-source': z.strictObject({ table: count, key: z.nullable(z.array(z.unknown())), rows: count }),
+  } satisfies Record<SourceType, z.ZodMiniType>;
+  /** A table-source of a continuous stream reads the change log: a PostgreSQL LSN or a MySQL binlog position. */
+  const CDC_OFFSET = z.union([
+    z.strictObject({ lsn: z.string().check(z.regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, 'an LSN looks like 0/16B3748')) }),
+    z.strictObject({ file: z.string().check(z.minLength(1)), position: count }),
+  ]);
+
+  return { NODE_CONFIG, definitionSchema, SOURCE_OFFSET, CDC_OFFSET };
 }
 
 let built: ReturnType<typeof buildSchemas> | undefined;
@@ -108,6 +127,13 @@ export type Definition = z.output<ReturnType<typeof buildSchemas>['definitionSch
 export type DefinitionNode = Definition['nodes'][number];
 
 export const isSource = (type: string) => (SOURCE_TYPES as readonly string[]).includes(type);
+
+/** An explicit offset for a source node, checked against what that source commits; 400 naming `path` otherwise. */
+export function parseSourceOffset(node: DefinitionNode, mode: Definition['mode'], value: unknown, path: string): Record<string, unknown> {
+  const { SOURCE_OFFSET, CDC_OFFSET } = schemas();
+  const schema = node.type === 'table-source' && mode === 'continuous' ? CDC_OFFSET : SOURCE_OFFSET[node.type as SourceType];
+  return parseWith(schema, value, path, path);
+}
 export const isSink = (type: string) => (SINK_TYPES as readonly string[]).includes(type);
 
 /**

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
-import { isSource } from '../model/definition.ts';
+import { isSource, parseSourceOffset } from '../model/definition.ts';
 import { conflict, invalid } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import { listAggregates, type AggregateItem } from '../store/aggregates.ts';
@@ -99,15 +99,16 @@ export async function streamOffsets(principal: Principal, streamId: string) {
   return { streamId: stream.id, offsets, updatedAt, runId: runId ?? null };
 }
 
-export const offsetsReset = /* @__PURE__ */ lazySchema(() => z.object({ offsets: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))) }));
+export const offsetsReset = /* @__PURE__ */ lazySchema(() => z.object({ offsets: z.optional(z.record(z.string(), z.unknown())) }));
 
 /** Back to the beginning, or to the given offsets (per source node); only while no run is active. */
 export async function resetOffsets(principal: Principal, streamId: string, input: z.output<ReturnType<typeof offsetsReset>>) {
   const stream = await getStream(principal, streamId);
-  const offsets = input.offsets ?? {};
-  for (const nodeId of Object.keys(offsets)) {
+  const offsets: Record<string, Record<string, unknown>> = {};
+  for (const [nodeId, offset] of Object.entries(input.offsets ?? {})) {
     const node = stream.definition.nodes.find((n) => n.id === nodeId);
     if (!node || !isSource(node.type)) throw invalid(`offsets.${nodeId}: the stream has no source node ${nodeId}`, [{ path: `offsets.${nodeId}`, message: 'not a source node of this stream' }]);
+    offsets[nodeId] = parseSourceOffset(node, stream.definition.mode, offset, `offsets.${nodeId}`);
   }
   if (stream.activeRun || !(await resetStreamOffsets(streamId, offsets))) {
     const current = await getStreamRecord(streamId);

@@ -132,6 +132,46 @@ describe('batch runs', () => {
     expect(new Set([first.executionId, second.executionId]).size).toBe(2);
   }, 180_000);
 
+  it('continues from explicitly set offsets, mid-packet too, and refuses an offset its source would not commit', async () => {
+    const { key } = await newTenant();
+    const store = unique('usage');
+    const stream = await createStream(key, usageDefinition(store, { bundle: 100 }));
+    const [old, fresh] = [usageRecords(300, 1), usageRecords(200, 2)];
+    await appendNdjson(key, stream.id, old, 100);
+    expect((await waitForRun(key, (await startRun(key, stream.id)).id, ended)).status).toBe('finished');
+    const offsetsUrl = `/v1/streams/${stream.id}/offsets`;
+    const afterOld = (await api('GET', offsetsUrl, { key })).body.offsets.in;
+    expect(afterOld).toEqual({ packet: 3, entry: 0 });
+    await appendNdjson(key, stream.id, fresh, 100);
+
+    // Back to the beginning, then to the 51st record of the first new packet: the old records and 50 new ones are skipped.
+    expect((await api('POST', `${offsetsUrl}/reset`, { key, body: {} })).body.offsets).toEqual({});
+    const set = await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets: { in: { packet: 3, entry: 50 } } } });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body.offsets).toEqual({ in: { packet: 3, entry: 50 } });
+    expect((await api('GET', offsetsUrl, { key })).body.offsets).toEqual({ in: { packet: 3, entry: 50 } });
+
+    for (const [offsets, path] of [
+      [{ billable: { packet: 1 } }, 'offsets.billable'],
+      [{ in: 5 }, 'offsets.in'],
+      [{ in: { packet: -1 } }, 'offsets.in.packet'],
+      [{ in: { packet: 1.5, entry: 0 } }, 'offsets.in.packet'],
+      [{ in: { lsn: '0/16B3748' } }, 'offsets.in'],
+    ] as const) {
+      const refused = await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets } });
+      expect(refused.status, JSON.stringify(offsets)).toBe(400);
+      expect(refused.body.error.details.map((d: { path: string }) => d.path), JSON.stringify(offsets)).toContain(path);
+    }
+    // Nothing refused was written.
+    expect((await api('GET', offsetsUrl, { key })).body.offsets).toEqual({ in: { packet: 3, entry: 50 } });
+
+    const second = await waitForRun(key, (await startRun(key, stream.id)).id, ended);
+    expect(second.status).toBe('finished');
+    expect((await api('GET', `/v1/runs/${second.id}/stats`, { key })).body.totals.in).toBe(150);
+    expect(await storeTotals(key, store)).toEqual(expectedTotals([...old, ...fresh.slice(50)]));
+    expect((await api('GET', offsetsUrl, { key })).body.offsets.in).toEqual({ packet: 5, entry: 0 });
+  }, 120_000);
+
   it('applies every bundle once when ProcessBundle fails after its writes and Step Functions retries it', async () => {
     const { key } = await newTenant();
     const store = unique('usage');

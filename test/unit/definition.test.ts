@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cdcSourcesOf, connectionIdsOf, connectionProblem, connectionReferences, connectionTypeMismatch, connectionUses, validateDefinition, type Definition } from '#shared/model/definition.ts';
+import { cdcSourcesOf, connectionIdsOf, connectionProblem, connectionReferences, connectionTypeMismatch, connectionUses, parseSourceOffset, validateDefinition, type Definition, type DefinitionNode } from '#shared/model/definition.ts';
 import { SluiceError } from '#shared/model/errors.ts';
 
 async function problems(definition: unknown): Promise<string[]> {
@@ -163,5 +163,37 @@ describe('connection references', () => {
     );
     expect(connectionTypeMismatch('table-sink', 'conn_b', 's3')).toBe('connection conn_b is an s3 connection; a table-sink needs postgresql or mysql');
     expect(connectionTypeMismatch('table-sink', 'conn_b', 'postgresql')).toBeUndefined();
+  });
+});
+
+describe('explicit source offsets', () => {
+  const node = (type: string) => ({ id: 'src', type, config: {} }) as DefinitionNode;
+  const refusal = (type: string, mode: 'batch' | 'continuous', value: unknown) => {
+    try {
+      parseSourceOffset(node(type), mode, value, 'offsets.src');
+    } catch (error) {
+      if (error instanceof SluiceError && error.code === 'invalid_request') return (error.details ?? []).map((d) => d.path);
+      throw error;
+    }
+    return undefined;
+  };
+
+  it('take exactly what each source commits', () => {
+    expect(parseSourceOffset(node('http-collector'), 'batch', { packet: 4 }, 'offsets.src')).toEqual({ packet: 4, entry: 0 });
+    expect(parseSourceOffset(node('dataset-source'), 'batch', { version: 2, row: 10, byte: 512 }, 'offsets.src')).toEqual({ version: 2, row: 10, byte: 512 });
+    expect(parseSourceOffset(node('s3-source'), 'batch', { key: 'in/2026/a.ndjson', line: 3 }, 'offsets.src')).toEqual({ key: 'in/2026/a.ndjson', line: 3 });
+    expect(parseSourceOffset(node('table-source'), 'batch', { table: 1, key: [42, 'x'], rows: 500 }, 'offsets.src')).toEqual({ table: 1, key: [42, 'x'], rows: 500 });
+    expect(parseSourceOffset(node('table-source'), 'continuous', { lsn: '0/16B3748' }, 'offsets.src')).toEqual({ lsn: '0/16B3748' });
+    expect(parseSourceOffset(node('table-source'), 'continuous', { file: 'binlog.000003', position: 157 }, 'offsets.src')).toEqual({ file: 'binlog.000003', position: 157 });
+  });
+
+  it('refuse anything else with a 400 naming the field', () => {
+    expect(refusal('http-collector', 'batch', { packet: '4' })).toContain('offsets.src.packet');
+    expect(refusal('dataset-source', 'batch', { version: 2, row: 10 })).toContain('offsets.src.byte');
+    expect(refusal('s3-source', 'batch', { key: 7 })).toContain('offsets.src.key');
+    // A batch table-source reads by key, a continuous one the change log: neither takes the other's offset.
+    expect(refusal('table-source', 'batch', { lsn: '0/16B3748' })).toBeDefined();
+    expect(refusal('table-source', 'continuous', { table: 0, key: null, rows: 0 })).toBeDefined();
+    expect(refusal('table-source', 'continuous', { lsn: 'yesterday' })).toBeDefined();
   });
 });
