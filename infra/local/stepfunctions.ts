@@ -159,7 +159,7 @@ export async function startStepFunctions(options: {
       } catch {
         throw new ServiceError('InvalidExecutionInput', 'input is not valid JSON');
       }
-      // Test hook (SLUICE_TEST_HOOKS only): a group's [test:refuse-start-execution=N] (shared/engine/test-hooks.ts) lands here.
+      // Test hook (SLUICE_TEST_HOOKS only): a group's or deleted stream's [test:refuse-start-execution=N] (shared/engine/test-hooks.ts) lands here.
       // Set only where the service read the test hook, which it does only with SLUICE_TEST_HOOKS=true.
       if ((parsed as any)?.testHooks?.refuseStartExecution === true) {
         throw new ServiceError('ExecutionLimitExceeded', `Execution ${name} refused by the test hook refuse-start-execution`);

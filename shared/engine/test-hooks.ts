@@ -40,6 +40,9 @@ export function parseTestHooks(description: string): TestHooks | undefined {
  *
  *   [test:refuse-start-execution=N]  the local Step Functions endpoint refuses the StartExecution of
  *                                    attempts 1..N of the group's runs (infra/local/stepfunctions.ts)
+ *
+ * On a stream's description, the same marker makes the endpoint refuse the purge
+ * started when the stream is deleted (the sweep's later start is not refused).
  */
 export interface GroupTestHooks {
   refuseStartExecution?: number;

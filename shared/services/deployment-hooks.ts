@@ -1,6 +1,7 @@
 import type { Deployment, StreamRecord } from '../store/streams.ts';
 import type { Definition } from '../model/definition.ts';
 import { streamPurgeTarget } from '../model/purge.ts';
+import { parseGroupTestHooks } from '../engine/test-hooks.ts';
 import { startPurge } from '../workflows/purge.ts';
 import { armSchedule, disarmSchedule } from './schedules.ts';
 
@@ -29,5 +30,5 @@ export async function onUndeployed(stream: StreamRecord & { deployment: Deployme
 /** After a stream is deleted: its schedule goes with it, and the purge of its partitions, objects and CDC slots starts. */
 export async function onStreamDeleted(stream: StreamRecord): Promise<void> {
   await disarmSchedule(stream.id);
-  await startPurge(streamPurgeTarget(stream));
+  await startPurge(streamPurgeTarget(stream), undefined, parseGroupTestHooks(stream.description ?? ''));
 }

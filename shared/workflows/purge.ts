@@ -1,4 +1,5 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { GroupTestHooks } from '../engine/test-hooks.ts';
 import { logger } from '../http/logger.ts';
 import { purgeTargetId, type PurgeTarget } from '../model/purge.ts';
 import { executionStatus, sfn } from './sfn.ts';
@@ -20,9 +21,11 @@ const purgeExecutionName = (target: PurgeTarget, suffix?: string) => `purge-${pu
  * start is logged, not thrown: the tombstone (`PK=PURGE`) keeps it for the
  * sweep (docs/architecture.md "Deleting a stream").
  */
-export async function startPurge(target: PurgeTarget, suffix?: string): Promise<void> {
+export async function startPurge(target: PurgeTarget, suffix?: string, testHooks?: GroupTestHooks): Promise<void> {
+  // testHooks (tests only, never set in a deployed stack): the local endpoint refuses this start.
+  const input = testHooks?.refuseStartExecution ? { ...target, testHooks: { refuseStartExecution: true } } : target;
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: purgeStateMachineArn(), name: purgeExecutionName(target, suffix), input: JSON.stringify(target) }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: purgeStateMachineArn(), name: purgeExecutionName(target, suffix), input: JSON.stringify(input) }));
   } catch (error) {
     if ((error as { name?: string }).name === 'ExecutionAlreadyExists') return;
     await logger.error('the purge of a deleted stream or group did not start', { id: purgeTargetId(target), solutionId: target.solutionId, error: String(error) });

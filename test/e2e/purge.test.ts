@@ -1,10 +1,10 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { api, newTenant, packetStream, unique } from '../support/api.ts';
-import { appendNdjson, createStream, usageDefinition, usageRecords } from '../support/runs.ts';
+import { appendNdjson, createStream, ended, startRun, usageDefinition, usageRecords, waitForRun } from '../support/runs.ts';
 
 // The test reads the table, the bucket and the executions the way the handlers do.
 Object.assign(process.env, inject('runtimeEnv'));
@@ -13,6 +13,7 @@ const { s3, bucketName } = await import('#shared/blobs/client.ts');
 const { sfn } = await import('#shared/workflows/sfn.ts');
 const { purgePass } = await import('#shared/services/purge.ts');
 const { sweepPurges, STALE_PURGE_MS } = await import('#shared/services/purge-sweep.ts');
+const { firstPurgeStatus } = await import('#shared/workflows/purge.ts');
 
 const tombstoned = async (id: string) => (await ddb.send(new GetCommand({ TableName: tableName(), Key: { PK: 'PURGE', SK: id }, ConsistentRead: true }))).Item !== undefined;
 const itemsIn = async (pk: string) =>
@@ -60,6 +61,50 @@ describe('deleting a stream', () => {
     });
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: `${process.env.PURGE_STATE_MACHINE_ARN!.replace(':stateMachine:', ':execution:')}:purge-${id}` }));
     expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('purges its runs with them', async () => {
+    const { key, solution } = await newTenant();
+    const stream = await createStream(key, usageDefinition(unique('purge-runs')));
+    await appendNdjson(key, stream.id, usageRecords(20), 10);
+    const run = await waitForRun(key, (await startRun(key, stream.id)).id, ended);
+    expect(run.status).toBe('finished');
+    expect(await itemsIn(`RUN#${run.id}`)).toBeGreaterThan(0);
+
+    expect((await api('DELETE', `/v1/streams/${stream.id}`, { key })).status).toBe(204);
+    await expect
+      .poll(async () => ({ runItems: await itemsIn(`RUN#${run.id}`), offsets: await itemsIn(`STM#${stream.id}`), tombstone: await tombstoned(stream.id) }), { timeout: 30_000, interval: 250 })
+      .toEqual({ runItems: 0, offsets: 0, tombstone: false });
+    expect((await api('GET', `/v1/runs/${run.id}`, { key })).status).toBe(404);
+    expect((await leftovers(solution.id, stream.id)).objects).toBe(0);
+  });
+
+  it('whose purge Step Functions refuses to start is still deleted, and the sweep purges it later', async () => {
+    const { key, solution, id } = await streamWithData();
+    const marked = await api('PATCH', `/v1/streams/${id}`, { key, body: { description: 'purge refused [test:refuse-start-execution=1]' } });
+    expect(marked.status, marked.text).toBe(200);
+    const before = await leftovers(solution.id, id);
+
+    expect((await api('DELETE', `/v1/streams/${id}`, { key })).status).toBe(204);
+    expect((await api('GET', `/v1/streams/${id}`, { key })).status).toBe(404);
+    // No purge ran: the data and the tombstone stay for the sweep.
+    const target = { streamId: id, solutionId: solution.id, cdcSources: [] };
+    expect(await firstPurgeStatus(target)).toBeUndefined();
+    const after = await leftovers(solution.id, id);
+    expect(after.tombstone).toBe(true);
+    expect(after.objects).toBe(before.objects);
+    // The stream's own item went with the delete; its data partitions wait for the purge.
+    for (const partition of partitions(id).slice(1)) expect(after.items[partition], partition).toBe(before.items[partition]);
+
+    // An hour on, the sweep finds the tombstone and starts the purge.
+    const deletedAt = new Date(Date.now() - STALE_PURGE_MS - 1000).toISOString();
+    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: { PK: 'PURGE', SK: id }, UpdateExpression: 'SET deletedAt = :at', ExpressionAttributeValues: { ':at': deletedAt } }));
+    expect((await sweepPurges()).restarted).toContain(id);
+    await expect.poll(() => leftovers(solution.id, id), { timeout: 30_000, interval: 250 }).toEqual({
+      items: Object.fromEntries(partitions(id).map((partition) => [partition, 0])),
+      objects: 0,
+      tombstone: false,
+    });
   });
 
   it('never purges a stream that exists', async () => {
