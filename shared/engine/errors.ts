@@ -69,13 +69,25 @@ const TRANSIENT_MESSAGES = new Set(['Connection terminated unexpectedly']);
 const PG_CONNECTION_EXCEPTION = /^08[0-9A-Z]{3}$/;
 
 /**
- * AWS SDK, network and database errors worth a retry become TransientError;
+ * The server refused the connection's credentials or database: PostgreSQL's wrong password, no
+ * pg_hba entry or unknown role, unknown database; MySQL's access denied (to the server or the
+ * database) and unknown database. No retry cures these.
+ */
+const REFUSED_LOGIN = new Set(['28P01', '28000', '3D000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
+
+/**
+ * AWS SDK, network and database errors worth a retry become TransientError; a login the
+ * database refuses becomes a RunConfigurationError saying what to check;
  * the rest pass through and fail the run (the engine's own
  * RunConfigurationError, e.g. a CDC source set-up the operator has to fix).
  */
 export function classify(error: unknown): unknown {
   if (error instanceof TransientError || error instanceof RecordError || error instanceof RunConfigurationError) return error;
   const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; CancellationReasons?: { Code?: string }[] };
+  if (REFUSED_LOGIN.has(e?.code ?? '')) {
+    // The drivers' messages never carry the password (shared/connections/drivers.ts scrubs them).
+    return new RunConfigurationError(`the database server refused the connection: ${(error as Error).message}. Check the connection's username, password and database (PUT on the connection)`);
+  }
   const transient =
     TRANSIENT_NAMES.has(e?.name ?? '') ||
     TRANSIENT_NAMES.has(e?.code ?? '') ||

@@ -96,6 +96,17 @@ describe('CDC set-up errors through HTTP: the run fails at once with what to fix
     expect(await slotOf(stream)).toBe(0);
   });
 
+  it('native: a wrong password fails the run at once, PostgreSQL and MariaDB alike, without the password', async () => {
+    const wrong = 'not-the-password-7Qx';
+    for (const which of ['postgresql', 'mysql'] as const) {
+      const other = which === 'postgresql' ? 'mysql' : 'postgresql';
+      const stream = await cdcStream(await nativeConnection(which, { password: wrong }), await nativeConnection(other), [{ name: 'anything' }]);
+      const run = await expectFailedAtOnce(await start(stream), which === 'postgresql' ? /^the database server refused the connection: 28P01: password authentication failed for user "sluice"\. Check the connection's username, password and database/ : /^the database server refused the connection: ER_ACCESS_DENIED_ERROR: Access denied for user 'sluice'@.*\. Check the connection's username, password and database/);
+      expect(JSON.stringify(run)).not.toContain(wrong);
+      if (which === 'postgresql') expect(await slotOf(stream)).toBe(0);
+    }
+  });
+
   it('native: a refused connection is not a configuration error: the run keeps retrying until stopped', async () => {
     const stream = await cdcStream(await nativeConnection('postgresql', { port: 1 }), await nativeConnection('mysql'), [{ name: 'anything' }]);
     const runId = await start(stream);

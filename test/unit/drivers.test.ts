@@ -46,9 +46,15 @@ describe('driver errors', () => {
       expect(classify(dbError(code)), code).toBeInstanceOf(TransientError);
     }
     expect(classify(new Error('Connection terminated unexpectedly'))).toBeInstanceOf(TransientError);
-    for (const code of ['42501', '42P01', '28P01', 'ER_ACCESS_DENIED_ERROR', 'ER_NO_SUCH_TABLE', 'ER_SPECIFIC_ACCESS_DENIED_ERROR']) {
+    for (const code of ['42501', '42P01', 'ER_NO_SUCH_TABLE', 'ER_SPECIFIC_ACCESS_DENIED_ERROR']) {
       const error = dbError(code);
       expect(classify(error), code).toBe(error);
+    }
+    // A refused login fails the run at once, as something to fix on the connection.
+    for (const code of ['28P01', '28000', '3D000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']) {
+      const told = classify(dbError(code, 'password authentication failed for user "app"'));
+      expect(told, code).toBeInstanceOf(RunConfigurationError);
+      expect((told as Error).message).toBe('the database server refused the connection: password authentication failed for user "app". Check the connection\'s username, password and database (PUT on the connection)');
     }
   });
 
