@@ -5,18 +5,31 @@ import { closeServer, listen, readJson, ServiceError, writeJson } from './json-s
 /**
  * A minimal AWS Secrets Manager endpoint (AWS JSON 1.1, `X-Amz-Target:
  * secretsmanager.<Operation>`) for the operations Sluice uses: CreateSecret,
- * GetSecretValue, PutSecretValue, DeleteSecret, DescribeSecret. Secrets are
- * kept in memory and, unless `stateFile` is omitted, in a 0600 JSON file under
- * the runtime's data directory (a developer machine's throwaway store; in AWS
- * the real service encrypts them with KMS).
+ * GetSecretValue (the current version, or one by VersionId), PutSecretValue
+ * (a new current version), DeleteSecret, DescribeSecret. As in AWS, a secret
+ * keeps its last 100 versions. Secrets are kept in memory and, unless
+ * `stateFile` is omitted, in a 0600 JSON file under the runtime's data
+ * directory (a developer machine's throwaway store; in AWS the real service
+ * encrypts them with KMS).
  */
+interface SecretVersion {
+  VersionId: string;
+  SecretString?: string;
+  CreatedDate: number;
+}
+
 interface StoredSecret {
   Name: string;
   ARN: string;
-  SecretString?: string;
-  VersionId: string;
   CreatedDate: number;
+  /** Oldest first; the last one is AWSCURRENT. */
+  Versions: SecretVersion[];
 }
+
+/** A state file written before versions were kept: one value per secret. */
+type StateEntry = StoredSecret | (Omit<StoredSecret, 'Versions'> & { VersionId: string; SecretString?: string });
+
+const MAX_VERSIONS = 100;
 
 export interface RunningSecretsManager {
   endpoint: string;
@@ -26,9 +39,11 @@ export interface RunningSecretsManager {
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 export async function startSecretsManager(options: { port: number; stateFile?: string }): Promise<RunningSecretsManager> {
+  const stored = (entry: StateEntry): StoredSecret =>
+    'Versions' in entry ? entry : { Name: entry.Name, ARN: entry.ARN, CreatedDate: entry.CreatedDate, Versions: [{ VersionId: entry.VersionId, SecretString: entry.SecretString, CreatedDate: entry.CreatedDate }] };
   const secrets = new Map<string, StoredSecret>(
     options.stateFile && existsSync(options.stateFile)
-      ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as StoredSecret[]).map((s) => [s.Name, s])
+      ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as StateEntry[]).map((entry) => [entry.Name, stored(entry)])
       : [],
   );
   const persist = () => {
@@ -46,6 +61,13 @@ export async function startSecretsManager(options: { port: number; stateFile?: s
     return secret;
   };
 
+  const current = (secret: StoredSecret) => secret.Versions[secret.Versions.length - 1];
+  const addVersion = (secret: StoredSecret, SecretString: string | undefined): SecretVersion => {
+    const added = { VersionId: nextVersion(), SecretString, CreatedDate: Date.now() / 1000 };
+    secret.Versions = [...secret.Versions, added].slice(-MAX_VERSIONS);
+    return added;
+  };
+
   const server = await listen(options.port, async (req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.replace(/^secretsmanager\./, '');
@@ -59,26 +81,27 @@ export async function startSecretsManager(options: { port: number; stateFile?: s
         const secret: StoredSecret = {
           Name: name,
           ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-${Math.random().toString(36).slice(2, 8)}`,
-          SecretString: body.SecretString,
-          VersionId: nextVersion(),
           CreatedDate: Date.now() / 1000,
+          Versions: [],
         };
+        const version = addVersion(secret, body.SecretString);
         secrets.set(name, secret);
         persist();
-        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: secret.VersionId });
+        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: version.VersionId });
       }
       case 'PutSecretValue': {
         const secret = find(body.SecretId);
-        secret.SecretString = body.SecretString;
-        secret.VersionId = nextVersion();
+        const version = addVersion(secret, body.SecretString);
         persist();
-        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: secret.VersionId, VersionStages: ['AWSCURRENT'] });
+        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: version.VersionId, VersionStages: ['AWSCURRENT'] });
       }
       case 'GetSecretValue': {
         const secret = find(body.SecretId);
+        const version = body.VersionId === undefined ? current(secret) : secret.Versions.find((v) => v.VersionId === body.VersionId);
+        if (!version) throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for VersionId: " + String(body.VersionId));
         return reply({
-          ARN: secret.ARN, Name: secret.Name, VersionId: secret.VersionId, SecretString: secret.SecretString,
-          VersionStages: ['AWSCURRENT'], CreatedDate: secret.CreatedDate,
+          ARN: secret.ARN, Name: secret.Name, VersionId: version.VersionId, SecretString: version.SecretString,
+          VersionStages: version === current(secret) ? ['AWSCURRENT'] : [], CreatedDate: version.CreatedDate,
         });
       }
       case 'DescribeSecret': {

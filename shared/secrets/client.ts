@@ -26,22 +26,36 @@ export interface ConnectionSecret {
   password: string;
 }
 
-/** Creates or replaces the secret; returns its name (the reference stored on the connection item). */
-export async function putConnectionSecret(solutionId: string, connectionId: string, secret: ConnectionSecret): Promise<string> {
+/** Where a connection's password is: its secret, and the version of it the connection item was written with. */
+export interface SecretPointer {
+  secretRef: string;
+  secretVersion: string;
+}
+
+/**
+ * Writes the password as a new version of the connection's secret (creating the
+ * secret on the first one) and answers where it is. The connection item then
+ * points at that version, so the password in use is always the one written
+ * with the item's current revision: a write whose item update is refused, or
+ * that fails half way, leaves the item on its old version.
+ */
+export async function putConnectionSecret(solutionId: string, connectionId: string, secret: ConnectionSecret): Promise<SecretPointer> {
   const name = connectionSecretName(solutionId, connectionId);
   const SecretString = JSON.stringify(secret);
   try {
-    await secretsClient.send(new CreateSecretCommand({ Name: name, SecretString, Description: `Sluice connection ${connectionId}` }));
+    const created = await secretsClient.send(new CreateSecretCommand({ Name: name, SecretString, Description: `Sluice connection ${connectionId}` }));
+    return { secretRef: name, secretVersion: created.VersionId! };
   } catch (error) {
     if (!(error instanceof ResourceExistsException)) throw error;
-    await secretsClient.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+    const put = await secretsClient.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+    return { secretRef: name, secretVersion: put.VersionId! };
   }
-  return name;
 }
 
-export async function getConnectionSecret(secretRef: string): Promise<ConnectionSecret | undefined> {
+/** The secret's value: the given version, or the current one for connections written before versions were recorded. */
+export async function getConnectionSecret(secretRef: string, secretVersion?: string | null): Promise<ConnectionSecret | undefined> {
   try {
-    const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretRef }));
+    const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretRef, ...(secretVersion ? { VersionId: secretVersion } : {}) }));
     return result.SecretString ? (JSON.parse(result.SecretString) as ConnectionSecret) : undefined;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;

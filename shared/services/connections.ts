@@ -15,7 +15,7 @@ import {
   replaceConnection,
   type ConnectionRecord,
 } from '../store/connections.ts';
-import { connectionSecretName, deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
+import { deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
 import { portOf } from '../connections/defaults.ts';
 import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
 
@@ -103,12 +103,14 @@ export async function createConnection(
   const now = new Date().toISOString();
   const solutionId = principal.solutionId;
   // The secret first: a connection item never points at a secret that does not exist.
-  const secretRef = input.password !== undefined ? await putConnectionSecret(solutionId, id, { password: input.password }) : null;
+  const secret = input.password !== undefined ? await putConnectionSecret(solutionId, id, { password: input.password }) : undefined;
+  const secretRef = secret?.secretRef ?? null;
   const connection: ConnectionRecord = {
     id,
     solutionId,
     ...settingsOf(input),
     secretRef,
+    secretVersion: secret?.secretVersion ?? null,
     revision: 1,
     createdAt: now,
     updatedAt: now,
@@ -165,23 +167,19 @@ export async function updateConnection(
         throw conflict(`connection ${id} is used by ${users.map(userName(id)).join(', ')}; its type cannot change from ${current.type} to ${settings.type} while ${users.length > 1 ? 'they use' : 'it uses'} it`);
       }
     }
-    const secretRef = input.password !== undefined ? connectionSecretName(current.solutionId, id) : current.secretRef;
+    // A new password is a new version of the secret, written first; the item then points at it. Until the
+    // item write is accepted nothing reads that version, so a refused or failed write never changes the password.
+    const secret = input.password !== undefined ? await putConnectionSecret(current.solutionId, id, { password: input.password }) : undefined;
     const next: ConnectionRecord = {
       ...current,
       ...settings,
-      secretRef,
+      secretRef: secret?.secretRef ?? current.secretRef,
+      secretVersion: secret ? secret.secretVersion : current.secretVersion,
       revision: current.revision + 1,
       updatedAt: new Date().toISOString(),
       faces: options.faces ?? current.faces,
     };
-    // The item never points at a missing secret: a first password is written before the item (nothing reads it
-    // until the item does); a replaced one only once the item write is accepted, so a refused write never changes it.
-    const replacesSecret = input.password !== undefined && current.secretRef !== null;
-    if (input.password !== undefined && !replacesSecret) await putConnectionSecret(current.solutionId, id, { password: input.password });
-    if (await replaceConnection(next, current.revision, typeChanges ? { claims: current.claims } : undefined)) {
-      if (replacesSecret) await putConnectionSecret(current.solutionId, id, { password: input.password! });
-      return next;
-    }
+    if (await replaceConnection(next, current.revision, typeChanges ? { claims: current.claims } : undefined)) return next;
     // Refused: another write moved the revision (the next read answers 412 under If-Match) or a stream claimed it.
   }
   throw conflict(`connection ${id} is being changed by others; try again`);
@@ -245,7 +243,7 @@ export async function deleteConnection(principal: Principal, id: string, expecte
 
 /** The parameters drivers need, with the password read from Secrets Manager (engine and ping only). */
 export async function connectionParams(connection: ConnectionRecord): Promise<ConnectionParams> {
-  const secret = connection.secretRef ? await getConnectionSecret(connection.secretRef) : undefined;
+  const secret = connection.secretRef ? await getConnectionSecret(connection.secretRef, connection.secretVersion) : undefined;
   return {
     type: connection.type,
     host: connection.host,

@@ -35,6 +35,11 @@ export interface ConnectionRecord {
   options: Record<string, unknown>;
   /** Secrets Manager secret name holding `{password}`; null when no password was given. */
   secretRef: string | null;
+  /**
+   * The version of that secret written with this revision (the password in use); null for
+   * connections written before versions were recorded, which read the secret's current version.
+   */
+  secretVersion: string | null;
   revision: number;
   createdAt: string;
   updatedAt: string;
@@ -49,12 +54,12 @@ export const connectionKey = (id: string) => ({ PK: `CONN#${id}`, SK: 'CONNECTIO
 export const connectionsPartition = (solutionId: string) => `SOL#${solutionId}#CONNECTIONS`;
 
 const FIELDS = [
-  'id', 'solutionId', 'name', 'type', 'host', 'port', 'database', 'username', 'ssl', 'options', 'secretRef',
+  'id', 'solutionId', 'name', 'type', 'host', 'port', 'database', 'username', 'ssl', 'options', 'secretRef', 'secretVersion',
   'revision', 'createdAt', 'updatedAt', 'faces', 'usedBy', 'claims',
 ] as const;
 
 export function toConnectionRecord(item: Item): ConnectionRecord {
-  return { ...recordOf<ConnectionRecord>(item, FIELDS, { options: {}, secretRef: null }), type: item.connectionType };
+  return { ...recordOf<ConnectionRecord>(item, FIELDS, { options: {}, secretRef: null, secretVersion: null }), type: item.connectionType };
 }
 
 /** The item's `type` is its kind ('connection') as for every item; the connection's own type is `connectionType`. */
@@ -90,8 +95,8 @@ const unclaimedSince = (claims: number | undefined) =>
  * and a whole-item Put would put back a stale copy.
  */
 export async function replaceConnection(next: ConnectionRecord, previousRevision: number, unclaimed?: { claims: number | undefined }): Promise<boolean> {
-  const { type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt, faces } = next;
-  const settings: Record<string, unknown> = { connectionType: type, name, host, port, database, username, ssl, options, secretRef, revision, updatedAt };
+  const { type, name, host, port, database, username, ssl, options, secretRef, secretVersion, revision, updatedAt, faces } = next;
+  const settings: Record<string, unknown> = { connectionType: type, name, host, port, database, username, ssl, options, secretRef, secretVersion, revision, updatedAt };
   if (faces !== undefined) settings.faces = faces;
   const conditions: Condition[] = [{ expression: 'revision = :revision', values: { ':revision': previousRevision } }];
   if (unclaimed) conditions.push(unclaimedSince(unclaimed.claims));

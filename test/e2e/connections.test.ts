@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
 import { tableReader } from '../support/dynamo.ts';
-import { claimsOf, connectionItem } from '../support/connections.ts';
+import { claimsOf, connectionItem, storedPassword } from '../support/connections.ts';
 
 const dbs = () => inject('databases');
 
@@ -95,6 +95,33 @@ describe('connections /v1/connections', () => {
 
     expect((await call('DELETE', `/v1/connections/${id}`, { key })).status).toBe(204);
     expect((await call('GET', `/v1/connections/${id}`, { key })).status).toBe(404);
+  });
+
+  it('concurrent password changes: the password in use is always the one written with the revision that won', async () => {
+    const { key, solution } = await newTenant();
+    const created = await call('POST', '/v1/connections', { key, body: pgBody({ name: 'writer-0' }) });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const passwords = [dbs().postgresql.password, ...[1, 2, 3, 4, 5, 6].map((i) => `wrong-${i}-${unique('pw')}`)];
+    const password = (i: number) => passwords[i];
+    // Each writer renames it after itself, so the name tells whose write is the last one.
+    const writers = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ name: `writer-${i}`, password: password(i) }) })));
+    const accepted = writers.filter((w) => w.status === 200);
+    expect(writers.every((w) => w.status === 200 || w.status === 409), writers.map((w) => w.status).join()).toBe(true);
+    const now = await call('GET', `/v1/connections/${id}`, { key });
+    expect(now.body.revision).toBe(1 + accepted.length);
+    const winner = Number(now.body.name.split('-')[1]);
+    expect(await storedPassword(solution.id, id)).toBe(password(winner));
+
+    // Writing the right password back makes the ping work again: the new version is the one read.
+    const fixed = await call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ name: 'writer-0' }), headers: { 'if-match': `"${now.body.revision}"` } });
+    expect(fixed.status, fixed.text).toBe(200);
+    expect(await storedPassword(solution.id, id)).toBe(dbs().postgresql.password);
+    expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
+    // A refused change (stale If-Match) leaves the password in use as it was, though its value was sent.
+    expect((await call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ password: 'refused-one' }), headers: { 'if-match': '"1"' } })).status).toBe(412);
+    expect(await storedPassword(solution.id, id)).toBe(dbs().postgresql.password);
+    expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
   });
 
   it('pings running servers: PostgreSQL and MySQL (MariaDB) answer ok with a latency', async () => {

@@ -23,7 +23,10 @@ export async function claimsOf(id: string): Promise<{ usedBy: string[]; claims: 
   return { usedBy: [...(item?.usedBy ?? [])].sort(), claims: item?.claims };
 }
 
-/** A second reader of the local runtime's Secrets Manager: the stored password of a connection, or undefined when it has no secret. */
+/**
+ * A second reader of the local runtime's Secrets Manager: the password a connection uses (the
+ * version of its secret its item points at), or undefined when it has no secret.
+ */
 export async function storedPassword(solutionId: string, connectionId: string): Promise<string | undefined> {
   const env = inject('runtimeEnv');
   const client = new SecretsManagerClient({
@@ -32,7 +35,8 @@ export async function storedPassword(solutionId: string, connectionId: string): 
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
   });
   try {
-    const result = await client.send(new GetSecretValueCommand({ SecretId: connectionSecretName(solutionId, connectionId) }));
+    const version = (await connectionItem(connectionId))?.secretVersion as string | undefined;
+    const result = await client.send(new GetSecretValueCommand({ SecretId: connectionSecretName(solutionId, connectionId), VersionId: version ?? undefined }));
     return JSON.parse(result.SecretString ?? '{}').password;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;

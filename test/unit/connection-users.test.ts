@@ -1,7 +1,9 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { streamsUsingConnection } from '#shared/services/connections.ts';
+import type { Principal } from '#shared/model/principal.ts';
+import { connectionParamsById, streamsUsingConnection, updateConnection } from '#shared/services/connections.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
@@ -57,5 +59,47 @@ describe('streamsUsingConnection', () => {
     });
     const users = await streamsUsingConnection(SOLUTION, CONN, [undeployed]);
     expect(users.map((stream) => stream.id)).toEqual([legacy]);
+  });
+});
+
+describe('connection passwords (versions of the connection secret)', () => {
+  const secretsMock = mockClient(SecretsManagerClient);
+  const principal = { keyId: 'key_1', solutionId: SOLUTION, scopes: ['admin'] } as Principal;
+  const connectionItem = {
+    PK: `CONN#${CONN}`, SK: 'CONNECTION', type: 'connection', connectionType: 'postgresql', id: CONN, solutionId: SOLUTION, name: 'db', host: 'db.internal', port: 5432,
+    database: 'app', username: 'app', ssl: false, options: {}, secretRef: `sluice/${SOLUTION}/connections/${CONN}`, secretVersion: 'v-1', revision: 1, createdAt: 'x', updatedAt: 'x',
+  };
+  const input = { name: 'db', type: 'postgresql', host: 'db.internal', port: 5432, database: 'app', username: 'app', password: 'new-password', ssl: false, options: {} } as never;
+
+  beforeEach(() => {
+    ddbMock.reset();
+    secretsMock.reset();
+    process.env.TABLE_NAME = 'sluice-test';
+    ddbMock.on(GetCommand).resolves({ Item: connectionItem });
+  });
+
+  it('a new password is written first, as a new version, and the item update points at that version', async () => {
+    secretsMock.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: {} }));
+    secretsMock.on(PutSecretValueCommand).resolves({ VersionId: 'v-2' });
+    ddbMock.on(UpdateCommand).resolves({});
+    const updated = await updateConnection(principal, CONN, input, 1);
+    expect(updated).toMatchObject({ revision: 2, secretVersion: 'v-2' });
+    const update = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(Object.values(update.ExpressionAttributeValues ?? {})).toContain('v-2');
+    // The secret was written before the item.
+    expect(secretsMock.commandCalls(PutSecretValueCommand)[0].calledBefore(ddbMock.commandCalls(UpdateCommand)[0])).toBe(true);
+  });
+
+  it('a failed secret write changes nothing: the item keeps its revision and its version', async () => {
+    secretsMock.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: {} }));
+    secretsMock.on(PutSecretValueCommand).rejects(new Error('Secrets Manager is down'));
+    await expect(updateConnection(principal, CONN, input, 1)).rejects.toThrow(/Secrets Manager is down/);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('the engine reads the version the item points at, not whatever is current', async () => {
+    secretsMock.on(GetSecretValueCommand, { SecretId: connectionItem.secretRef }).resolves({ SecretString: JSON.stringify({ password: 'written-by-a-refused-change' }) });
+    secretsMock.on(GetSecretValueCommand, { SecretId: connectionItem.secretRef, VersionId: 'v-1' }).resolves({ SecretString: JSON.stringify({ password: 'in-use' }) });
+    expect((await connectionParamsById(SOLUTION, CONN)).password).toBe('in-use');
   });
 });
