@@ -86,6 +86,8 @@ describe('batch runs', () => {
     expect(again.body.error.message).toContain('paused');
 
     const resumed = await api('POST', `/v1/runs/${started.id}/resume`, { key });
+    // Taken after the answer: the run has been running since a moment before.
+    const resumedAt = Date.now();
     expect(resumed.status, resumed.text).toBe(200);
     expect(resumed.body).toMatchObject({ status: 'running', desiredStatus: 'running' });
     const run = await waitForRun(key, started.id, ended, 100_000);
@@ -94,7 +96,10 @@ describe('batch runs', () => {
     const stats = await api('GET', `/v1/runs/${run.id}/stats`, { key });
     expect(stats.body.totals).toMatchObject({ in: 20_000, failed: 0 });
     const elapsedSeconds = (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000;
+    // Uptime counts the running time only: at least the time since the resume, not the 2.5 s paused.
     expect(stats.body.uptimeSeconds).toBeLessThanOrEqual(Math.round(elapsedSeconds - 2.5));
+    expect(stats.body.uptimeSeconds).toBeGreaterThanOrEqual(Math.floor((Date.parse(run.endedAt) - resumedAt) / 1000));
+    expect(stats.body.avgRate).toBe(stats.body.uptimeSeconds > 0 ? Math.round((20_000 / stats.body.uptimeSeconds) * 100) / 100 : 20_000);
   }, 180_000);
 
   it('stops a run and a new start continues from the committed offsets to the same totals', async () => {
