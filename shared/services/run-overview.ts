@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
-import { isSource, parseSourceOffset } from '../model/definition.ts';
+import { isSource, parseSourceOffset, type DefinitionNode } from '../model/definition.ts';
+import { getDataStatus } from '../store/packets.ts';
 import { conflict, invalid } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
 import { listAggregates, type AggregateItem } from '../store/aggregates.ts';
@@ -101,6 +102,26 @@ export async function streamOffsets(principal: Principal, streamId: string) {
 
 export const offsetsReset = /* @__PURE__ */ lazySchema(() => z.object({ offsets: z.optional(z.record(z.string(), z.unknown())) }));
 
+/**
+ * An offset past what the source holds would skip what is appended later without a word:
+ * an http-collector's packet past the stream's last packet, a batch table-source's table
+ * past its table list.
+ */
+async function checkWithinSource(stream: StreamRecord, node: DefinitionNode, offset: Record<string, unknown>, path: string): Promise<void> {
+  if (node.type === 'http-collector') {
+    const last = (await getDataStatus(stream.id)).packetIndex;
+    if ((offset.packet as number) > last) {
+      throw invalid(`${path}.packet: the stream's last packet is ${last}; an offset can be at most that`, [{ path: `${path}.packet`, message: `at most ${last}, the stream's last packet` }]);
+    }
+  }
+  if (node.type === 'table-source' && stream.definition.mode === 'batch') {
+    const tables = (node.config.tables as unknown[] | undefined)?.length ?? 1;
+    if ((offset.table as number) > tables) {
+      throw invalid(`${path}.table: the node reads ${tables} table${tables > 1 ? 's' : ''}; an offset can be at most ${tables} (all read)`, [{ path: `${path}.table`, message: `at most ${tables}` }]);
+    }
+  }
+}
+
 /** Back to the beginning, or to the given offsets (per source node); only while no run is active. */
 export async function resetOffsets(principal: Principal, streamId: string, input: z.output<ReturnType<typeof offsetsReset>>) {
   const stream = await getStream(principal, streamId);
@@ -109,6 +130,7 @@ export async function resetOffsets(principal: Principal, streamId: string, input
     const node = stream.definition.nodes.find((n) => n.id === nodeId);
     if (!node || !isSource(node.type)) throw invalid(`offsets.${nodeId}: the stream has no source node ${nodeId}`, [{ path: `offsets.${nodeId}`, message: 'not a source node of this stream' }]);
     offsets[nodeId] = parseSourceOffset(node, stream.definition.mode, offset, `offsets.${nodeId}`);
+    await checkWithinSource(stream, node, offsets[nodeId], `offsets.${nodeId}`);
   }
   if (stream.activeRun || !(await resetStreamOffsets(streamId, offsets))) {
     const current = await getStreamRecord(streamId);

@@ -124,6 +124,22 @@ describe('connections /v1/connections', () => {
     expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
   });
 
+  it("a batch table-source's explicit offset is checked against its tables", async () => {
+    const { key } = await newTenant();
+    const [source, target] = await Promise.all([call('POST', '/v1/connections', { key, body: pgBody() }), call('POST', '/v1/connections', { key, body: myBody() })]);
+    const stream = await call('POST', '/v1/streams', { key, body: { name: unique('copy'), definition: copyDefinition(source.body.id, target.body.id) } });
+    expect(stream.status, stream.text).toBe(201);
+    const reset = (offset: unknown) => call('POST', `/v1/streams/${stream.body.id}/offsets/reset`, { key, body: { offsets: { src: offset } } });
+    const past = await reset({ table: 2, key: null, rows: 0 });
+    expect(past.status).toBe(400);
+    expect(past.body.error.details).toEqual([{ path: 'offsets.src.table', message: 'at most 1' }]);
+    const cdcShape = await reset({ lsn: '0/16B3748' });
+    expect(cdcShape.status).toBe(400);
+    // Within the first table, after the row with key 42; then all read.
+    expect((await reset({ table: 0, key: [42], rows: 42 })).body.offsets).toEqual({ src: { table: 0, key: [42], rows: 42 } });
+    expect((await reset({ table: 1, key: null, rows: 0 })).status).toBe(200);
+  });
+
   it('pings running servers: PostgreSQL and MySQL (MariaDB) answer ok with a latency', async () => {
     const { key } = await newTenant();
     for (const body of [pgBody(), myBody()]) {

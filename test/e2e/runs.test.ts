@@ -162,6 +162,8 @@ describe('batch runs', () => {
       [{ in: { packet: -1 } }, 'offsets.in.packet'],
       [{ in: { packet: 1.5, entry: 0 } }, 'offsets.in.packet'],
       [{ in: { lsn: '0/16B3748' } }, 'offsets.in'],
+      // The stream has 5 packets: an offset past them would skip the next ones appended.
+      [{ in: { packet: 6, entry: 0 } }, 'offsets.in.packet'],
     ] as const) {
       const refused = await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets } });
       expect(refused.status, JSON.stringify(offsets)).toBe(400);
