@@ -433,7 +433,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
         .optional()
         .meta({
           description:
-            'Per source node id, the offset to continue from, in the shape that source commits (as GET .../offsets shows it): http-collector `{packet, entry}`, dataset-source `{version, row, byte}`, s3-source `{key, line?, done?}`, table-source `{table, key, rows}` in batch streams and `{lsn}` (PostgreSQL) or `{file, position}` (MySQL) in continuous ones, not past the stream's last packet or the node's tables. Anything else is a 400 naming the field.',
+            'Per source node id, the offset to continue from, in the shape that source commits (as GET .../offsets shows it): http-collector `{packet, entry}`, dataset-source `{version, row, byte}`, s3-source `{key, line?, done?}`, table-source `{table, key, rows}` in batch streams and `{lsn}` (PostgreSQL) or `{file, position}` (MySQL) in continuous ones, not past the last packet of the stream or the tables of the node. Anything else is a 400 naming the field.',
         }),
     }),
     response: offsetsSchema,
