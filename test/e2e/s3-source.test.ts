@@ -81,7 +81,7 @@ const NDJSON = {
   'in/2024-01-01.ndjson': '{"id":1,"name":"ann","tags":["a","b"]}\n{"id":2,"name":"bo","nested":{"x":1.5,"ok":true}}\n\n',
   // Line 2 is not JSON; line 3 is a JSON scalar (a record {value}); CRLF line ends are fine.
   'in/2024-01-02.ndjson': '{"id":3,"name":"cy"}\r\n{"id": 4, "name": \r\n42\r\n{"id":5,"name":"dé"}',
-  // Folder markers as S3 consoles create them, more than a listing page (10 keys) of them before the first object, and objects outside the prefix: not read.
+  // Folder markers as S3 consoles create them, a dozen before the first object, and objects outside the prefix: not read (paging past markers: test/unit/s3-source.test.ts).
   ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`in/2024-00-empty-${String(i).padStart(2, '0')}/`, ''])),
   'other/2024-01-01.ndjson': '{"id":99}\n',
   'input.ndjson': '{"id":98}\n',

@@ -22,6 +22,8 @@ export interface S3SourceConfig {
   bucket: string;
   prefix: string;
   format: 'ndjson' | 'csv';
+  /** Keys per LIST (S3's largest page is 1,000); tests use small pages. */
+  listPageSize?: number;
 }
 
 export interface S3SourceOffset extends SourceOffset {
@@ -44,18 +46,29 @@ export function createS3Source(config: S3SourceConfig): BoundedSourceReader {
     return entries;
   };
 
-  /** The first object after `after`, past folder markers (`dir/` keys), however many pages of them. */
-  const nextKey = async (after: string | undefined): Promise<string | undefined> => {
-    for (;;) {
-      const listed = await inContext(
-        `bucket ${config.bucket}`,
-        config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: after, MaxKeys: 10 })),
-      );
-      const keys = listed.Contents?.map((o) => o.Key!) ?? [];
-      const key = keys.find((k) => !k.endsWith('/'));
-      if (key || !listed.IsTruncated || keys.length === 0) return key;
-      after = keys.at(-1);
-    }
+  /**
+   * The objects after a key, for one read: a LIST answers a page of keys, and the read
+   * walks that page before asking for the next, so a bundle of many small objects costs
+   * one LIST per page rather than one per object. A new page is asked for only past the
+   * end of a truncated one; objects added since the page was listed are met by the next
+   * read. Folder markers (`dir/` keys) are skipped, however many pages of them.
+   */
+  const objectsAfter = () => {
+    let page: { keys: string[]; last: string | undefined; truncated: boolean } | undefined;
+    return async (after: string | undefined): Promise<string | undefined> => {
+      for (;;) {
+        const key = page?.keys.find((k) => after === undefined || compareKeys(k, after) > 0);
+        if (key) return key;
+        if (page && !page.truncated) return undefined;
+        const from = page?.last !== undefined && (after === undefined || compareKeys(page.last, after) > 0) ? page.last : after;
+        const listed = await inContext(
+          `bucket ${config.bucket}`,
+          config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: from, MaxKeys: config.listPageSize ?? 1000 })),
+        );
+        const keys = listed.Contents?.map((o) => o.Key!) ?? [];
+        page = { keys: keys.filter((k) => !k.endsWith('/')), last: keys.at(-1), truncated: Boolean(listed.IsTruncated) && keys.length > 0 };
+      }
+    };
   };
 
   return {
@@ -76,6 +89,7 @@ export function createS3Source(config: S3SourceConfig): BoundedSourceReader {
     async read(offset, max, until) {
       const bound = (until as S3SourceOffset | null | undefined)?.key;
       let position = offset as S3SourceOffset | undefined;
+      const nextKey = objectsAfter();
       const records: DataRecord[] = [];
       const failures: { message: string; record?: string }[] = [];
       let bytes = 0;

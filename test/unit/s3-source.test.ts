@@ -1,0 +1,52 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createS3Source } from '#shared/engine/nodes/s3-source.ts';
+
+/** An in-memory bucket behind a mocked S3 client: ListObjectsV2 pages by StartAfter and MaxKeys as S3 does. */
+const s3Mock = mockClient(S3Client);
+let objects: Map<string, string>;
+
+beforeEach(() => {
+  s3Mock.reset();
+  objects = new Map();
+  s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string; StartAfter?: string; MaxKeys?: number }) => {
+    const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '') && (input.StartAfter === undefined || Buffer.compare(Buffer.from(k), Buffer.from(input.StartAfter)) > 0)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const page = keys.slice(0, input.MaxKeys ?? 1000);
+    return { Contents: page.map((Key) => ({ Key })), IsTruncated: keys.length > page.length, KeyCount: page.length };
+  });
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    const bytes = Buffer.from(objects.get(input.Key)!);
+    return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+  });
+});
+
+const source = (listPageSize?: number) => createS3Source({ client: new S3Client({ region: 'us-east-1' }), bucket: 'b', prefix: 'in/', format: 'ndjson', listPageSize });
+const lists = () => s3Mock.commandCalls(ListObjectsV2Command).length;
+
+describe('s3-source listing', () => {
+  it('lists once per page of keys, not once per object', async () => {
+    for (let i = 0; i < 20; i++) objects.set(`in/${String(i).padStart(2, '0')}.ndjson`, `{"n":${i}}\n`);
+    const batch = await source().read(undefined, 100);
+    expect(batch.records.map((r) => r.n)).toEqual([...Array(20).keys()]);
+    expect(batch.exhausted).toBe(true);
+    expect(lists()).toBe(1);
+  });
+
+  it('walks pages of folder markers and objects in key order, and reads objects added after a page in the next read', async () => {
+    for (let i = 0; i < 7; i++) objects.set(`in/a${i}/`, '');
+    objects.set('in/b.ndjson', '{"n":1}\n{"n":2}\n');
+    objects.set('in/c/', '');
+    objects.set('in/d.ndjson', '{"n":3}\n');
+    objects.set('out/e.ndjson', '{"n":99}\n');
+    const reader = source(3);
+    const first = await reader.read(undefined, 2);
+    expect(first.records).toEqual([{ n: 1 }, { n: 2 }]);
+    objects.set('in/e.ndjson', '{"n":4}\n');
+    const second = await reader.read(first.offset, 10);
+    expect(second.records).toEqual([{ n: 3 }, { n: 4 }]);
+    expect(second.offset).toEqual({ key: 'in/e.ndjson', done: true });
+    const third = await reader.read(second.offset, 10);
+    expect(third).toMatchObject({ records: [], exhausted: true });
+  });
+});
