@@ -68,7 +68,7 @@ export class Workflows extends Construct {
         assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
         }),
-        description: 'EventBridge Scheduler invoking the sluice scheduled-run function and the stack’s own scheduled functions',
+        description: "EventBridge Scheduler invoking the sluice scheduled-run function and the stack's own scheduled functions",
       });
       this.environment.SCHEDULER_GROUP = group.ref;
       this.environment.SCHEDULER_ROLE_ARN = schedulerRole.roleArn;

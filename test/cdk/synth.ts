@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -12,9 +13,12 @@ export interface Synthesized {
   assembly: CloudAssembly;
 }
 
+/** cdk.json's context (feature flags, template validation), so tests synthesize as `cdk synth` does. */
+const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+
 /** Synthesizes the stack without bundling (inline stubs), so it takes well under a second. */
 export function synth(props: SluiceStackProps = {}): Synthesized {
-  const app = new App();
+  const app = new App({ context: cdkContext });
   const stack = new SluiceStack(app, 'Sluice', { bundle: false, scheduledRunHandler: null, ...props });
   const assembly = app.synth();
   const root = Template.fromStack(stack);
