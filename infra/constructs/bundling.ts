@@ -145,6 +145,11 @@ export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()
  * which is already evaluated by then, so every module still exists once (one
  * SluiceError class, one client). The others are deleted. The metafile is
  * rewritten to match: the entry lists the inputs of everything folded into it.
+ *
+ * One restriction follows: code evaluated at init must not await a dynamic
+ * import at top level. A lazy chunk that imports a re-export would then wait
+ * for the entry, which waits for it (Node exits with code 13). Sluice's
+ * modules import lazily inside functions only.
  */
 export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()): Metafile {
   const [entry, ...reached] = loadedAtInit(metafile);
@@ -177,7 +182,8 @@ export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()):
       needsRequire = true;
       text = text.slice(ESBUILD.banner.length);
     }
-    for (const chunk of helpers) text = text.replace(bareImport(chunk, file), '');
+    // Blanked out rather than cut, so the columns of the rest of the line still match the file's source map.
+    for (const chunk of helpers) text = text.replace(bareImport(chunk, file), ' '.repeat(bareImport(chunk, file).length));
     writeFileSync(path(file), text);
   }
 
@@ -205,6 +211,10 @@ export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()):
       banner: needsRequire ? { js: ESBUILD.banner } : undefined,
       logLevel: 'warning',
     }));
+  } catch (error) {
+    // Leave the split bundle as esbuild wrote it (banners and all), not half merged.
+    for (const [file, text] of texts) writeFileSync(path(file), text);
+    throw error;
   } finally {
     rmSync(mergeEntry);
   }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SourceMap } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -96,6 +97,18 @@ describe('deployed bundles', () => {
     expect(map.sources.some((source) => source.endsWith('functions/v1/streams-get.ts'))).toBe(true);
     expect(map.sources.some((source) => source.endsWith('shared/model/errors.ts'))).toBe(true);
     expect(map.sources.some((source) => source.includes('@aws-sdk/client-dynamodb/'))).toBe(true);
+    // And each position maps to its own source line, also after the helper chunk's import was blanked out of the entry.
+    const testCode = readFileSync(join(dir, 'dbconvert/connections-test/index.mjs'), 'utf8');
+    const testMap = new SourceMap(JSON.parse(readFileSync(join(dir, 'dbconvert/connections-test/index.mjs.map'), 'utf8')));
+    const origin = (needle: string) => {
+      const at = testCode.indexOf(needle);
+      const line = testCode.slice(0, at).split('\n').length - 1;
+      const entry = testMap.findEntry(line, at - (testCode.lastIndexOf('\n', at - 1) + 1)) as { originalSource: string; originalLine: number };
+      return `${entry.originalSource.replace(/^.*?\/(shared|functions)\//, '$1/')}:${entry.originalLine + 1}`;
+    };
+    const sourceLine = (file: string, needle: string) => `${file}:${readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1}`;
+    expect(origin('the body is not valid JSON')).toBe(sourceLine('shared/http/handler.ts', 'the body is not valid JSON'));
+    expect(origin('A valid API key is required')).toBe(sourceLine('shared/model/errors.ts', 'A valid API key is required'));
   });
 
   it('give a `require` only to the files that use it', () => {
