@@ -107,7 +107,8 @@ function buildSchemas() {
   const count = z.number().check(z.int(), z.gte(0));
   const SOURCE_OFFSET = {
     'http-collector': z.strictObject({ packet: count, entry: z._default(count, 0) }),
-    'dataset-source': z.strictObject({ version: count, row: count, byte: count }),
+    // byte -1: the dataset changed version since, so the read resumes by row (shared/services/dataset-engine.ts).
+    'dataset-source': z.strictObject({ version: count, row: count, byte: z.number().check(z.int(), z.gte(-1)) }),
     's3-source': z.strictObject({ key: z.string(), line: z.optional(count), done: z.optional(z.boolean()) }),
     'table-source': z.strictObject({ table: count, key: z.nullable(z.array(z.unknown())), rows: count }),
   } satisfies Record<SourceType, z.ZodMiniType>;
@@ -128,9 +129,20 @@ export type DefinitionNode = Definition['nodes'][number];
 
 export const isSource = (type: string) => (SOURCE_TYPES as readonly string[]).includes(type);
 
+/**
+ * The key prefix an s3-source reads: its `prefix` in the connection's bucket, or, without a
+ * connection, under the solution's own folder of the Sluice bucket (never another solution's).
+ */
+export function s3SourcePrefix(solutionId: string, config: { connectionId?: string; prefix?: string }): string {
+  const prefix = config.prefix ?? '';
+  return config.connectionId ? prefix : `solutions/${solutionId}/${prefix.replace(/^\/+/, '')}`;
+}
+
 /** An explicit offset for a source node, checked against what that source commits; 400 naming `path` otherwise. */
 export function parseSourceOffset(node: DefinitionNode, mode: Definition['mode'], value: unknown, path: string): Record<string, unknown> {
   const { SOURCE_OFFSET, CDC_OFFSET } = schemas();
+  // `{}`: what a source commits before it has read anything (the beginning).
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) return {};
   const schema = node.type === 'table-source' && mode === 'continuous' ? CDC_OFFSET : SOURCE_OFFSET[node.type as SourceType];
   return parseWith(schema, value, path, path);
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
-import { isSource, parseSourceOffset, type DefinitionNode } from '../model/definition.ts';
+import { isSource, parseSourceOffset, s3SourcePrefix, type Definition, type DefinitionNode } from '../model/definition.ts';
 import { getDataStatus } from '../store/packets.ts';
 import { conflict, invalid } from '../model/errors.ts';
 import type { Principal } from '../model/principal.ts';
@@ -10,6 +10,7 @@ import { queryAll } from '../store/query.ts';
 import { getRunRecord, getStreamOffsets, listRunRecords, resetStreamOffsets, type RunRecord } from '../store/runs.ts';
 import { getStreamRecord, listStreamRecords, streamsPartition, type StreamRecord } from '../store/streams.ts';
 import { runStats } from './run-stats.ts';
+import { runnableVersion } from './runs.ts';
 import { getStream } from './streams.ts';
 
 /**
@@ -103,34 +104,51 @@ export async function streamOffsets(principal: Principal, streamId: string) {
 export const offsetsReset = /* @__PURE__ */ lazySchema(() => z.object({ offsets: z.optional(z.record(z.string(), z.unknown())) }));
 
 /**
- * An offset past what the source holds would skip what is appended later without a word:
- * an http-collector's packet past the stream's last packet, a batch table-source's table
- * past its table list.
+ * An offset past what the source holds would skip what is appended later without a word
+ * (an http-collector's packet past the stream's last one, or an entry of a packet not yet
+ * there; a batch table-source's table past its list), and an s3-source reads only under
+ * its own prefix: a key elsewhere is refused (without a connection, that is another
+ * solution's folder of the Sluice bucket).
  */
-async function checkWithinSource(stream: StreamRecord, node: DefinitionNode, offset: Record<string, unknown>, path: string): Promise<void> {
+async function checkWithinSource(stream: StreamRecord, definition: Definition, node: DefinitionNode, offset: Record<string, unknown>, path: string): Promise<void> {
+  if (Object.keys(offset).length === 0) return;
   if (node.type === 'http-collector') {
     const last = (await getDataStatus(stream.id)).packetIndex;
     if ((offset.packet as number) > last) {
       throw invalid(`${path}.packet: the stream's last packet is ${last}; an offset can be at most that`, [{ path: `${path}.packet`, message: `at most ${last}, the stream's last packet` }]);
     }
+    if (offset.packet === last && (offset.entry as number) > 0) {
+      throw invalid(`${path}.entry: packet ${last} is the stream's last, so no entry of a later one can be read yet; entry must be 0`, [{ path: `${path}.entry`, message: 'must be 0 at the last packet' }]);
+    }
   }
-  if (node.type === 'table-source' && stream.definition.mode === 'batch') {
+  if (node.type === 'table-source' && definition.mode === 'batch') {
     const tables = (node.config.tables as unknown[] | undefined)?.length ?? 1;
     if ((offset.table as number) > tables) {
       throw invalid(`${path}.table: the node reads ${tables} table${tables > 1 ? 's' : ''}; an offset can be at most ${tables} (all read)`, [{ path: `${path}.table`, message: `at most ${tables}` }]);
     }
   }
+  if (node.type === 's3-source') {
+    const prefix = s3SourcePrefix(stream.solutionId, node.config as { connectionId?: string; prefix?: string });
+    if (!(offset.key as string).startsWith(prefix) && offset.key !== '') {
+      throw invalid(`${path}.key: the node reads keys under ${JSON.stringify(prefix)}; ${JSON.stringify(offset.key)} is not one`, [{ path: `${path}.key`, message: `must start with ${prefix}` }]);
+    }
+  }
 }
 
-/** Back to the beginning, or to the given offsets (per source node); only while no run is active. */
+/**
+ * Back to the beginning, or to the given offsets (per source node); only while no run is
+ * active. Offsets are checked against the definition the next run runs: the deployed tag's,
+ * else the autosaved one.
+ */
 export async function resetOffsets(principal: Principal, streamId: string, input: z.output<ReturnType<typeof offsetsReset>>) {
   const stream = await getStream(principal, streamId);
+  const { definition } = await runnableVersion(stream);
   const offsets: Record<string, Record<string, unknown>> = {};
   for (const [nodeId, offset] of Object.entries(input.offsets ?? {})) {
-    const node = stream.definition.nodes.find((n) => n.id === nodeId);
+    const node = definition.nodes.find((n) => n.id === nodeId);
     if (!node || !isSource(node.type)) throw invalid(`offsets.${nodeId}: the stream has no source node ${nodeId}`, [{ path: `offsets.${nodeId}`, message: 'not a source node of this stream' }]);
-    offsets[nodeId] = parseSourceOffset(node, stream.definition.mode, offset, `offsets.${nodeId}`);
-    await checkWithinSource(stream, node, offsets[nodeId], `offsets.${nodeId}`);
+    offsets[nodeId] = parseSourceOffset(node, definition.mode, offset, `offsets.${nodeId}`);
+    await checkWithinSource(stream, definition, node, offsets[nodeId], `offsets.${nodeId}`);
   }
   if (stream.activeRun || !(await resetStreamOffsets(streamId, offsets))) {
     const current = await getStreamRecord(streamId);

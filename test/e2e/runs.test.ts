@@ -164,6 +164,7 @@ describe('batch runs', () => {
       [{ in: { lsn: '0/16B3748' } }, 'offsets.in'],
       // The stream has 5 packets: an offset past them would skip the next ones appended.
       [{ in: { packet: 6, entry: 0 } }, 'offsets.in.packet'],
+      [{ in: { packet: 5, entry: 3 } }, 'offsets.in.entry'],
     ] as const) {
       const refused = await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets } });
       expect(refused.status, JSON.stringify(offsets)).toBe(400);
@@ -177,6 +178,8 @@ describe('batch runs', () => {
     expect((await api('GET', `/v1/runs/${second.id}/stats`, { key })).body.totals.in).toBe(150);
     expect(await storeTotals(key, store)).toEqual(expectedTotals([...old, ...fresh.slice(50)]));
     expect((await api('GET', offsetsUrl, { key })).body.offsets.in).toEqual({ packet: 5, entry: 0 });
+    // `{}`, as a source that has read nothing commits it, is the beginning.
+    expect((await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets: { in: {} } } })).body.offsets).toEqual({ in: {} });
   }, 120_000);
 
   it('applies every bundle once when ProcessBundle fails after its writes and Step Functions retries it', async () => {

@@ -267,6 +267,12 @@ describe('s3-source', () => {
     const stream = await createStream(key, s3Definition({ prefix: 'imports/' }, target.id));
     expect((await runToEnd(key, stream.id)).status).toBe('finished');
     expect(await packetRecords(key, target.id)).toEqual([{ mine: 1 }]);
+    // Nor can an offset set by hand point it at another solution's objects.
+    const reset = (offset: unknown) => call('POST', `/v1/streams/${stream.id}/offsets/reset`, { key, body: { offsets: { src: offset } } });
+    const theirs = await reset({ key: `solutions/${other.solution.id}/imports/1.ndjson`, line: 0 });
+    expect(theirs.status).toBe(400);
+    expect(theirs.body.error.details).toEqual([{ path: 'offsets.src.key', message: `must start with solutions/${solution.id}/imports/` }]);
+    expect((await reset({ key: `solutions/${solution.id}/imports/1.ndjson`, line: 0 })).status).toBe(200);
     // A bucket of its own needs a connection: it is refused rather than silently read from the Sluice bucket.
     const refused = await call('POST', '/v1/streams', { key, body: { name: unique('s3-bucket'), definition: s3Definition({ bucket: 'some-bucket', prefix: 'imports/' }, target.id) } });
     expect(refused.status).toBe(400);

@@ -117,6 +117,16 @@ describe('table-source and table-sink against real PostgreSQL and MariaDB', () =
     await sink.close!();
   });
 
+  it('refuses an offset whose key does not fit the primary key, rather than skip the table', async () => {
+    const name = tableName('keyed');
+    await db.pg.query(`CREATE TABLE ${db.pg.quote(name)} (id integer PRIMARY KEY, v text)`);
+    await db.pg.query(`INSERT INTO ${db.pg.quote(name)} VALUES (1, 'a'), (2, 'b')`);
+    const source = createTableSource(paramsOf(dbs().postgresql), { tables: [{ name }] });
+    await expect(source.read({ table: 0, key: [], rows: 0 }, 10)).rejects.toThrow(`the offset's key [] has 0 values, but table ${name}'s primary key has 1 columns (id)`);
+    expect((await source.read({ table: 0, key: [1], rows: 1 }, 10)).records.map((r) => r.id)).toEqual([2]);
+    await source.close!();
+  });
+
   it('fails with the database message for a table that does not exist', async () => {
     const source = createTableSource(paramsOf(dbs().postgresql), { tables: [{ name: 'no_such_table' }] });
     await expect(source.read(undefined, 10)).rejects.toThrow(/relation "no_such_table" does not exist/);

@@ -185,11 +185,15 @@ describe('explicit source offsets', () => {
     expect(parseSourceOffset(node('table-source'), 'batch', { table: 1, key: [42, 'x'], rows: 500 }, 'offsets.src')).toEqual({ table: 1, key: [42, 'x'], rows: 500 });
     expect(parseSourceOffset(node('table-source'), 'continuous', { lsn: '0/16B3748' }, 'offsets.src')).toEqual({ lsn: '0/16B3748' });
     expect(parseSourceOffset(node('table-source'), 'continuous', { file: 'binlog.000003', position: 157 }, 'offsets.src')).toEqual({ file: 'binlog.000003', position: 157 });
+    // What a source commits before reading anything, and a dataset read resuming by row after a version change.
+    for (const type of ['http-collector', 'dataset-source', 's3-source', 'table-source']) expect(parseSourceOffset(node(type), 'continuous', {}, 'offsets.src')).toEqual({});
+    expect(parseSourceOffset(node('dataset-source'), 'batch', { version: 3, row: 10, byte: -1 }, 'offsets.src')).toEqual({ version: 3, row: 10, byte: -1 });
   });
 
   it('refuse anything else with a 400 naming the field', () => {
     expect(refusal('http-collector', 'batch', { packet: '4' })).toContain('offsets.src.packet');
     expect(refusal('dataset-source', 'batch', { version: 2, row: 10 })).toContain('offsets.src.byte');
+    expect(refusal('dataset-source', 'batch', { version: 2, row: 10, byte: -2 })).toContain('offsets.src.byte');
     expect(refusal('s3-source', 'batch', { key: 7 })).toContain('offsets.src.key');
     // A batch table-source reads by key, a continuous one the change log: neither takes the other's offset.
     expect(refusal('table-source', 'batch', { lsn: '0/16B3748' })).toBeDefined();

@@ -50,6 +50,14 @@ async function pipelineOver(port: PacketPort) {
 }
 
 describe('the engine on an in-memory packet log', () => {
+  it('reads an offset set by hand past the entries of its packet as that packet read, never a negative count', async () => {
+    const reader = httpCollector({ stream: { id: `stm_${Math.random()}`, solutionId: 'sol_1' }, node: { id: 'in', type: 'http-collector', config: { format: 'ndjson' } } } as never, memoryPackets([ndjson([{ n: 1 }, { n: 2 }]), ndjson([{ n: 3 }, { n: 4 }])]));
+    // With a negative count the bundle would take more than its size (both records here).
+    const batch = await reader.read({ packet: 0, entry: 50 }, 1);
+    expect(batch.records).toEqual([{ n: 3 }]);
+    expect(batch.offset).toEqual({ packet: 1, entry: 1 });
+  });
+
   it('reads bundles across packet boundaries, resumes mid-packet from its offset and aggregates exactly', async () => {
     const records = Array.from({ length: 95 }, (_, i) => ({ account: `a${i % 3}`, units: i % 4 }));
     const packets = [0, 1, 2, 3, 4].map((p) => ndjson(records.slice(p * 19, p * 19 + 19)));

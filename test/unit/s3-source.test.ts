@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { RunConfigurationError } from '#shared/engine/errors.ts';
 import { createS3Source } from '#shared/engine/nodes/s3-source.ts';
 
 /** An in-memory bucket behind a mocked S3 client: ListObjectsV2 pages by StartAfter and MaxKeys as S3 does. */
@@ -48,5 +49,11 @@ describe('s3-source listing', () => {
     expect(second.offset).toEqual({ key: 'in/e.ndjson', done: true });
     const third = await reader.read(second.offset, 10);
     expect(third).toMatchObject({ records: [], exhausted: true });
+  });
+
+  it('never reads a key outside its prefix, whatever the offset says', async () => {
+    objects.set('other/secret.ndjson', '{"n":1}\n');
+    await expect(source().read({ key: 'other/secret.ndjson', line: 0 }, 10)).rejects.toBeInstanceOf(RunConfigurationError);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 import { s3, bucketName } from '../../blobs/client.ts';
 import { connectionParamsById } from '../../services/connections.ts';
 import type { ConnectionParams } from '../../connections/drivers.ts';
-import { connectionTypeMismatch, type ConnectionNodeType } from '../../model/definition.ts';
+import { connectionTypeMismatch, s3SourcePrefix, type ConnectionNodeType } from '../../model/definition.ts';
 import { RunConfigurationError } from '../errors.ts';
 import { isSluiceError } from '../../model/errors.ts';
 import { registerSink, registerSource } from '../registry.ts';
@@ -102,6 +102,5 @@ registerSource('s3-source', async (context) => {
     return createS3Source({ client: s3ClientFor(connection), bucket: config.bucket ?? connection.database, prefix: config.prefix, format: config.format });
   }
   // The Sluice bucket: only under the stream's own solution prefix.
-  const prefix = `solutions/${context.stream.solutionId}/${config.prefix.replace(/^\/+/, '')}`;
-  return createS3Source({ client: s3, bucket: bucketName(), prefix, format: config.format });
+  return createS3Source({ client: s3, bucket: bucketName(), prefix: s3SourcePrefix(context.stream.solutionId, config), format: config.format });
 });

@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { decodePacket, type Entry } from '../formats.ts';
+import { RunConfigurationError } from '../errors.ts';
 import type { BoundedSourceReader, DataRecord, SourceOffset } from '../types.ts';
 
 /**
@@ -89,6 +90,10 @@ export function createS3Source(config: S3SourceConfig): BoundedSourceReader {
     async read(offset, max, until) {
       const bound = (until as S3SourceOffset | null | undefined)?.key;
       let position = offset as S3SourceOffset | undefined;
+      // Offsets set by hand are checked when set (shared/services/run-overview.ts); this keeps any other out too.
+      if (position?.key && !position.key.startsWith(config.prefix)) {
+        throw new RunConfigurationError(`the offset's key ${JSON.stringify(position.key)} is not under this source's prefix ${JSON.stringify(config.prefix)}`);
+      }
       const nextKey = objectsAfter();
       const records: DataRecord[] = [];
       const failures: { message: string; record?: string }[] = [];

@@ -1,3 +1,4 @@
+import { RunConfigurationError } from '../errors.ts';
 import type { ConnectionParams } from '../../connections/drivers.ts';
 import type { DataRecord, SourceBatch, SourceOffset, SourceReader } from '../types.ts';
 import { openSession, type SqlSession, type TableSchema } from './sql.ts';
@@ -92,6 +93,10 @@ export function createTableSource(params: ConnectionParams, config: TableSourceC
         if (pk.length > 0) {
           const order = pk.map((k) => s.quote(k)).join(', ');
           let where = '';
+          if (position.key && position.key.length !== pk.length) {
+            // Only an offset set by hand can be like this; read as it is, it would skip the whole table.
+            throw new RunConfigurationError(`the offset's key ${JSON.stringify(position.key)} has ${position.key.length} values, but table ${spec.name}'s primary key has ${pk.length} columns (${pk.join(', ')})`);
+          }
           if (position.key) {
             // (a > x) OR (a = x AND b > y) ...: index-friendly on both dialects.
             const terms = pk.map((_, i) =>

@@ -80,7 +80,8 @@ export function httpCollector(context: NodeContext, port: PacketPort): BoundedSo
         }
         for (const packet of decoded) {
           if (packet.index !== position.packet + 1) break; // never skip a gap: wait for it
-          const remaining = packet.entries.length - position.entry;
+          // An offset set by hand may name more entries than the packet has: then it is read.
+          const remaining = Math.max(0, packet.entries.length - position.entry);
           const take = Math.min(remaining, max - taken);
           for (const entry of packet.entries.slice(position.entry, position.entry + take)) {
             if ('record' in entry) records.push(entry.record);
