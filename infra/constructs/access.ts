@@ -85,6 +85,7 @@ export function bindSecrets(role: iam.Role): void {
         'secretsmanager:PutSecretValue',
         'secretsmanager:DeleteSecret',
         'secretsmanager:DescribeSecret',
+        'secretsmanager:UpdateSecretVersionStage',
       ],
       resources: [Stack.of(role).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${SECRETS_PREFIX}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }),

@@ -5,29 +5,34 @@ import { closeServer, listen, readJson, ServiceError, writeJson } from './json-s
 /**
  * A minimal AWS Secrets Manager endpoint (AWS JSON 1.1, `X-Amz-Target:
  * secretsmanager.<Operation>`) for the operations Sluice uses: CreateSecret,
- * GetSecretValue (the current version, or one by VersionId), PutSecretValue
- * (a new current version), DeleteSecret, DescribeSecret. As in AWS, a secret
- * keeps its last 100 versions. Secrets are kept in memory and, unless
- * `stateFile` is omitted, in a 0600 JSON file under the runtime's data
- * directory (a developer machine's throwaway store; in AWS the real service
- * encrypts them with KMS).
+ * PutSecretValue (a new version, staged AWSCURRENT unless other VersionStages
+ * are given), GetSecretValue (by VersionId, by VersionStage, else AWSCURRENT),
+ * UpdateSecretVersionStage (moving a label; AWSCURRENT's old version becomes
+ * AWSPREVIOUS), DescribeSecret (with VersionIdsToStages) and DeleteSecret. As in
+ * AWS, a repeated ClientRequestToken is the same version, and versions without a
+ * label are dropped beyond 100. Secrets are kept in memory and, unless
+ * `stateFile` is omitted, in a 0600 JSON file under the runtime's data directory
+ * (a developer machine's throwaway store; in AWS the real service encrypts them
+ * with KMS).
  */
 interface SecretVersion {
   VersionId: string;
   SecretString?: string;
   CreatedDate: number;
+  Stages: string[];
 }
 
 interface StoredSecret {
   Name: string;
   ARN: string;
   CreatedDate: number;
-  /** Oldest first; the last one is AWSCURRENT. */
   Versions: SecretVersion[];
 }
 
-/** A state file written before versions were kept: one value per secret. */
-type StateEntry = StoredSecret | (Omit<StoredSecret, 'Versions'> & { VersionId: string; SecretString?: string });
+/** State files of earlier runtimes: one value per secret, or versions without labels (the last one current). */
+type StateEntry =
+  | (Omit<StoredSecret, 'Versions'> & { Versions: (Omit<SecretVersion, 'Stages'> & { Stages?: string[] })[] })
+  | (Omit<StoredSecret, 'Versions'> & { VersionId: string; SecretString?: string });
 
 const MAX_VERSIONS = 100;
 
@@ -38,12 +43,17 @@ export interface RunningSecretsManager {
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
+function fromState(entry: StateEntry): StoredSecret {
+  const { Name, ARN, CreatedDate } = entry;
+  if (!('Versions' in entry)) return { Name, ARN, CreatedDate, Versions: [{ VersionId: entry.VersionId, SecretString: entry.SecretString, CreatedDate, Stages: ['AWSCURRENT'] }] };
+  const labelled = entry.Versions.some((v) => v.Stages);
+  return { Name, ARN, CreatedDate, Versions: entry.Versions.map((v, i, all) => ({ ...v, Stages: v.Stages ?? (!labelled && i === all.length - 1 ? ['AWSCURRENT'] : []) })) };
+}
+
 export async function startSecretsManager(options: { port: number; stateFile?: string }): Promise<RunningSecretsManager> {
-  const stored = (entry: StateEntry): StoredSecret =>
-    'Versions' in entry ? entry : { Name: entry.Name, ARN: entry.ARN, CreatedDate: entry.CreatedDate, Versions: [{ VersionId: entry.VersionId, SecretString: entry.SecretString, CreatedDate: entry.CreatedDate }] };
   const secrets = new Map<string, StoredSecret>(
     options.stateFile && existsSync(options.stateFile)
-      ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as StateEntry[]).map((entry) => [entry.Name, stored(entry)])
+      ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as StateEntry[]).map((entry) => [entry.Name, fromState(entry)])
       : [],
   );
   const persist = () => {
@@ -60,13 +70,29 @@ export async function startSecretsManager(options: { port: number; stateFile?: s
     if (!secret) throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return secret;
   };
-
-  const current = (secret: StoredSecret) => secret.Versions[secret.Versions.length - 1];
-  const addVersion = (secret: StoredSecret, SecretString: string | undefined): SecretVersion => {
-    const added = { VersionId: nextVersion(), SecretString, CreatedDate: Date.now() / 1000 };
-    secret.Versions = [...secret.Versions, added].slice(-MAX_VERSIONS);
+  const labelled = (secret: StoredSecret, stage: string) => secret.Versions.find((v) => v.Stages.includes(stage));
+  /** Puts `stage` on `to` only; moving AWSCURRENT leaves AWSPREVIOUS on the version that had it. */
+  const attach = (secret: StoredSecret, stage: string, to: SecretVersion) => {
+    const from = labelled(secret, stage);
+    if (from === to) return;
+    if (from) from.Stages = from.Stages.filter((s) => s !== stage);
+    to.Stages = [...to.Stages, stage];
+    if (stage === 'AWSCURRENT' && from) attach(secret, 'AWSPREVIOUS', from);
+  };
+  const addVersion = (secret: StoredSecret, body: Record<string, any>): SecretVersion => {
+    const repeated = body.ClientRequestToken && secret.Versions.find((v) => v.VersionId === body.ClientRequestToken);
+    if (repeated) return repeated;
+    const added: SecretVersion = { VersionId: body.ClientRequestToken ?? nextVersion(), SecretString: body.SecretString, CreatedDate: Date.now() / 1000, Stages: [] };
+    secret.Versions.push(added);
+    for (const stage of (body.VersionStages as string[] | undefined) ?? ['AWSCURRENT']) attach(secret, stage, added);
+    while (secret.Versions.length > MAX_VERSIONS) {
+      const oldest = secret.Versions.findIndex((v) => v.Stages.length === 0);
+      if (oldest < 0) break;
+      secret.Versions.splice(oldest, 1);
+    }
     return added;
   };
+  const versionOf = (secret: StoredSecret, byId: SecretVersion | undefined) => ({ ARN: secret.ARN, Name: secret.Name, VersionId: byId!.VersionId, VersionStages: byId!.Stages });
 
   const server = await listen(options.port, async (req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -84,29 +110,46 @@ export async function startSecretsManager(options: { port: number; stateFile?: s
           CreatedDate: Date.now() / 1000,
           Versions: [],
         };
-        const version = addVersion(secret, body.SecretString);
+        const added = addVersion(secret, { ...body, VersionStages: ['AWSCURRENT'] });
         secrets.set(name, secret);
         persist();
-        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: version.VersionId });
+        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: added.VersionId });
       }
       case 'PutSecretValue': {
         const secret = find(body.SecretId);
-        const version = addVersion(secret, body.SecretString);
+        const added = addVersion(secret, body);
         persist();
-        return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: version.VersionId, VersionStages: ['AWSCURRENT'] });
+        return reply(versionOf(secret, added));
       }
       case 'GetSecretValue': {
         const secret = find(body.SecretId);
-        const version = body.VersionId === undefined ? current(secret) : secret.Versions.find((v) => v.VersionId === body.VersionId);
-        if (!version) throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for VersionId: " + String(body.VersionId));
-        return reply({
-          ARN: secret.ARN, Name: secret.Name, VersionId: version.VersionId, SecretString: version.SecretString,
-          VersionStages: version === current(secret) ? ['AWSCURRENT'] : [], CreatedDate: version.CreatedDate,
-        });
+        const wanted =
+          body.VersionId !== undefined
+            ? secret.Versions.find((v) => v.VersionId === body.VersionId)
+            : labelled(secret, String(body.VersionStage ?? 'AWSCURRENT'));
+        if (!wanted) throw new ServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${body.VersionId !== undefined ? `VersionId: ${body.VersionId}` : `staging label: ${body.VersionStage ?? 'AWSCURRENT'}`}`);
+        return reply({ ...versionOf(secret, wanted), SecretString: wanted.SecretString, CreatedDate: wanted.CreatedDate });
+      }
+      case 'UpdateSecretVersionStage': {
+        const secret = find(body.SecretId);
+        const stage = String(body.VersionStage ?? '');
+        const holder = labelled(secret, stage);
+        if (holder && holder.VersionId !== body.RemoveFromVersionId && holder.VersionId !== body.MoveToVersionId) {
+          throw new ServiceError('InvalidParameterException', `The staging label ${stage} is currently attached to version ${holder.VersionId}, so you must explicitly reference that version in RemoveFromVersionId.`);
+        }
+        if (body.MoveToVersionId !== undefined) {
+          const to = secret.Versions.find((v) => v.VersionId === body.MoveToVersionId);
+          if (!to) throw new ServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${body.MoveToVersionId}`);
+          attach(secret, stage, to);
+        } else if (holder) {
+          holder.Stages = holder.Stages.filter((s) => s !== stage);
+        }
+        persist();
+        return reply({ ARN: secret.ARN, Name: secret.Name });
       }
       case 'DescribeSecret': {
         const secret = find(body.SecretId);
-        return reply({ ARN: secret.ARN, Name: secret.Name, CreatedDate: secret.CreatedDate });
+        return reply({ ARN: secret.ARN, Name: secret.Name, CreatedDate: secret.CreatedDate, VersionIdsToStages: Object.fromEntries(secret.Versions.filter((v) => v.Stages.length > 0).map((v) => [v.VersionId, v.Stages])) });
       }
       case 'DeleteSecret': {
         const secret = find(body.SecretId);

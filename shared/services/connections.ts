@@ -15,8 +15,9 @@ import {
   replaceConnection,
   type ConnectionRecord,
 } from '../store/connections.ts';
-import { deleteConnectionSecret, getConnectionSecret, putConnectionSecret } from '../secrets/client.ts';
+import { deleteConnectionSecret, getConnectionSecret, promoteConnectionSecret, putConnectionSecret, type SecretPointer } from '../secrets/client.ts';
 import { portOf } from '../connections/defaults.ts';
+import { logger } from '../http/logger.ts';
 import type { ConnectionParams, PingResult } from '../connections/drivers.ts';
 
 /** The database drivers are loaded only by the calls that connect, not by every connections handler. */
@@ -154,6 +155,7 @@ export async function updateConnection(
   options: { faces?: Record<string, unknown> } = {},
 ): Promise<ConnectionRecord> {
   checkInput(input);
+  let secret: SecretPointer | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await getConnection(principal, id);
     if (expectedRevision !== undefined && current.revision !== expectedRevision) {
@@ -167,9 +169,15 @@ export async function updateConnection(
         throw conflict(`connection ${id} is used by ${users.map(userName(id)).join(', ')}; its type cannot change from ${current.type} to ${settings.type} while ${users.length > 1 ? 'they use' : 'it uses'} it`);
       }
     }
-    // A new password is a new version of the secret, written first; the item then points at it. Until the
-    // item write is accepted nothing reads that version, so a refused or failed write never changes the password.
-    const secret = input.password !== undefined ? await putConnectionSecret(current.solutionId, id, { password: input.password }) : undefined;
+    // A new password is a new version of the secret, written once, before the item that then points at it. Until
+    // the item write is accepted nothing reads that version, so a refused or failed write never changes the password.
+    try {
+      if (input.password !== undefined) secret ??= await putConnectionSecret(current.solutionId, id, { password: input.password });
+    } catch (error) {
+      // Deleted meanwhile (AWS refuses to re-create a secret still being deleted): the connection is gone.
+      if (!(await getConnectionRecord(id))) throw notFound(`connection ${id}`);
+      throw error;
+    }
     const next: ConnectionRecord = {
       ...current,
       ...settings,
@@ -179,7 +187,19 @@ export async function updateConnection(
       updatedAt: new Date().toISOString(),
       faces: options.faces ?? current.faces,
     };
-    if (await replaceConnection(next, current.revision, typeChanges ? { claims: current.claims } : undefined)) return next;
+    if (await replaceConnection(next, current.revision, typeChanges ? { claims: current.claims } : undefined)) {
+      if (secret && !secret.created) {
+        await promoteConnectionSecret(secret).catch((error: unknown) =>
+          logger.warn('the connection secret version in use was not made current', { connectionId: id, error: String(error) }),
+        );
+      }
+      return next;
+    }
+    // A secret this write created after a delete removed the connection's would be left over.
+    if (secret?.created && !(await getConnectionRecord(id))) {
+      await deleteConnectionSecret(secret.secretRef).catch(() => undefined);
+      throw notFound(`connection ${id}`);
+    }
     // Refused: another write moved the revision (the next read answers 412 under If-Match) or a stream claimed it.
   }
   throw conflict(`connection ${id} is being changed by others; try again`);

@@ -117,10 +117,13 @@ describe('connections /v1/connections', () => {
     const fixed = await call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ name: 'writer-0' }), headers: { 'if-match': `"${now.body.revision}"` } });
     expect(fixed.status, fixed.text).toBe(200);
     expect(await storedPassword(solution.id, id)).toBe(dbs().postgresql.password);
+    // The version in use is also the secret's current one, as an operator looking at the secret expects.
+    expect(await storedPassword(solution.id, id, 'AWSCURRENT')).toBe(dbs().postgresql.password);
     expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
     // A refused change (stale If-Match) leaves the password in use as it was, though its value was sent.
     expect((await call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ password: 'refused-one' }), headers: { 'if-match': '"1"' } })).status).toBe(412);
     expect(await storedPassword(solution.id, id)).toBe(dbs().postgresql.password);
+    expect(await storedPassword(solution.id, id, 'AWSCURRENT')).toBe(dbs().postgresql.password);
     expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
   });
 

@@ -25,9 +25,10 @@ export async function claimsOf(id: string): Promise<{ usedBy: string[]; claims: 
 
 /**
  * A second reader of the local runtime's Secrets Manager: the password a connection uses (the
- * version of its secret its item points at), or undefined when it has no secret.
+ * version of its secret its item points at) or its secret's AWSCURRENT version, or undefined
+ * when it has no secret.
  */
-export async function storedPassword(solutionId: string, connectionId: string): Promise<string | undefined> {
+export async function storedPassword(solutionId: string, connectionId: string, which: 'in use' | 'AWSCURRENT' = 'in use'): Promise<string | undefined> {
   const env = inject('runtimeEnv');
   const client = new SecretsManagerClient({
     endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
@@ -35,7 +36,7 @@ export async function storedPassword(solutionId: string, connectionId: string): 
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
   });
   try {
-    const version = (await connectionItem(connectionId))?.secretVersion as string | undefined;
+    const version = which === 'in use' ? ((await connectionItem(connectionId))?.secretVersion as string | undefined) : undefined;
     const result = await client.send(new GetSecretValueCommand({ SecretId: connectionSecretName(solutionId, connectionId), VersionId: version ?? undefined }));
     return JSON.parse(result.SecretString ?? '{}').password;
   } catch (error) {

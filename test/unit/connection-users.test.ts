@@ -1,4 +1,4 @@
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -78,16 +78,32 @@ describe('connection passwords (versions of the connection secret)', () => {
     ddbMock.on(GetCommand).resolves({ Item: connectionItem });
   });
 
-  it('a new password is written first, as a new version, and the item update points at that version', async () => {
+  it('a new password is written first, as a pending version, the item update points at it, and only then it becomes current', async () => {
     secretsMock.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: {} }));
     secretsMock.on(PutSecretValueCommand).resolves({ VersionId: 'v-2' });
+    secretsMock.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { 'v-1': ['AWSCURRENT'], 'v-2': ['AWSPENDING'] } });
     ddbMock.on(UpdateCommand).resolves({});
     const updated = await updateConnection(principal, CONN, input, 1);
     expect(updated).toMatchObject({ revision: 2, secretVersion: 'v-2' });
     const update = ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(Object.values(update.ExpressionAttributeValues ?? {})).toContain('v-2');
-    // The secret was written before the item.
+    // Staged, so the current version (read by connections written before versions were recorded) does not move yet.
+    expect(secretsMock.commandCalls(PutSecretValueCommand)[0].args[0].input.VersionStages).toEqual(['AWSPENDING']);
     expect(secretsMock.commandCalls(PutSecretValueCommand)[0].calledBefore(ddbMock.commandCalls(UpdateCommand)[0])).toBe(true);
+    const promoted = secretsMock.commandCalls(UpdateSecretVersionStageCommand);
+    expect(promoted.map((call) => call.args[0].input)).toEqual([{ SecretId: connectionItem.secretRef, VersionStage: 'AWSCURRENT', MoveToVersionId: 'v-2', RemoveFromVersionId: 'v-1' }]);
+    expect(ddbMock.commandCalls(UpdateCommand)[0].calledBefore(promoted[0])).toBe(true);
+  });
+
+  it('a refused item update leaves the current version where it was', async () => {
+    secretsMock.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: {} }));
+    secretsMock.on(PutSecretValueCommand).resolves({ VersionId: 'v-2' });
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' }));
+    await expect(updateConnection(principal, CONN, input, 1)).rejects.toThrow(/being changed by others/);
+    expect(secretsMock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    // The retries reuse the one version written.
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(5);
+    expect(secretsMock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
   });
 
   it('a failed secret write changes nothing: the item keeps its revision and its version', async () => {
