@@ -1,4 +1,4 @@
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceExistsException, ResourceNotFoundException, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -111,6 +111,24 @@ describe('connection passwords (versions of the connection secret)', () => {
     secretsMock.on(PutSecretValueCommand).rejects(new Error('Secrets Manager is down'));
     await expect(updateConnection(principal, CONN, input, 1)).rejects.toThrow(/Secrets Manager is down/);
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('a secret a PUT re-created after a concurrent delete removed the connection is deleted again, and the PUT is a 404', async () => {
+    // Read before the delete; the delete then removed the item and its secret, so CreateSecret succeeds.
+    ddbMock.on(GetCommand).resolvesOnce({ Item: connectionItem }).resolves({});
+    secretsMock.on(CreateSecretCommand).resolves({ VersionId: 'v-new' });
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' }));
+    await expect(updateConnection(principal, CONN, input, 1)).rejects.toMatchObject({ code: 'not_found' });
+    expect(secretsMock.commandCalls(DeleteSecretCommand).map((call) => call.args[0].input.SecretId)).toEqual([connectionItem.secretRef]);
+  });
+
+  it('a version the item points at that is gone from its secret says to set the password again', async () => {
+    secretsMock.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'no such version', $metadata: {} }));
+    secretsMock.on(DescribeSecretCommand).resolves({ Name: connectionItem.secretRef });
+    await expect(connectionParamsById(SOLUTION, CONN)).rejects.toThrow(/version v-1 of secret .* is gone from Secrets Manager: set it again with a PUT of the connection that carries its password/);
+    // A secret that is gone altogether is no password, as before.
+    secretsMock.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: 'no such secret', $metadata: {} }));
+    expect((await connectionParamsById(SOLUTION, CONN)).password).toBeUndefined();
   });
 
   it('the engine reads the version the item points at, not whatever is current', async () => {
