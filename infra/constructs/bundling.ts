@@ -146,6 +146,10 @@ export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()
  * SluiceError class, one client). The others are deleted. The metafile is
  * rewritten to match: the entry lists the inputs of everything folded into it.
  *
+ * The lazy chunks are made external by their absolute paths, which esbuild
+ * takes for file paths on posix systems (CI, the Lambda build); a synth on
+ * Windows would need checking.
+ *
  * One restriction follows: code evaluated at init must not await a dynamic
  * import at top level. A lazy chunk that imports a re-export would then wait
  * for the entry, which waits for it (Node exits with code 13). Sluice's
