@@ -51,7 +51,8 @@ export async function decodePacket(data: Buffer, format: Format, meta: DecodeMet
       for (const line of lines) {
         number++;
         const text = line.trim();
-        const bytes = Buffer.byteLength(line) + (number < lines.length ? 1 : 0);
+        // Sizes only when asked for: packets (the hot path) do not need them.
+        const bytes = meta.sizes ? Buffer.byteLength(line) + (number < lines.length ? 1 : 0) : 0;
         if (!text) {
           blank += bytes;
           continue;

@@ -131,9 +131,16 @@ export async function buildPipeline(definition: Definition, base: Omit<NodeConte
   return { nodes };
 }
 
-export async function boundsOf(pipeline: Pipeline): Promise<Record<string, SourceOffset | null>> {
+/** Where each source starts: its committed offset, or undefined for the beginning (`{}`, what a source that has read nothing commits). */
+const startOf = (offsets: Record<string, SourceOffset>, nodeId: string): SourceOffset | undefined => {
+  const offset = offsets[nodeId];
+  return offset && Object.keys(offset).length > 0 ? offset : undefined;
+};
+
+/** Each source's bound for a batch run starting from `offsets`. */
+export async function boundsOf(pipeline: Pipeline, offsets: Record<string, SourceOffset>): Promise<Record<string, SourceOffset | null>> {
   const bounds: Record<string, SourceOffset | null> = {};
-  for (const node of pipeline.nodes) if (node.source) bounds[node.id] = node.source.bound ? await node.source.bound() : null;
+  for (const node of pipeline.nodes) if (node.source) bounds[node.id] = node.source.bound ? await node.source.bound(startOf(offsets, node.id)) : null;
   return bounds;
 }
 
@@ -161,7 +168,7 @@ export async function evaluateBundle(
     const fail = (message: string, record?: string) => nodeFailures.push({ code: 'record_failed', nodeId: node.id, message, record, at });
 
     if (node.source) {
-      const batch = await node.source.read(state.offsets[node.id], max, state.bounds?.[node.id]);
+      const batch = await node.source.read(startOf(state.offsets, node.id), max, state.bounds?.[node.id]);
       const bad = batch.failures ?? [];
       for (const f of bad) fail(f.message, f.record);
       stat.in = batch.records.length + bad.length;

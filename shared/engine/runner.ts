@@ -64,7 +64,7 @@ export async function processRun(runId: string, options: ProcessOptions): Promis
       });
       await testDelay(run);
       const batch = run.definition.mode === 'batch';
-      const bounds = batch ? (run.checkpoint.bounds ?? (await boundsOf(pipeline))) : undefined;
+      const bounds = batch ? (run.checkpoint.bounds ?? (await boundsOf(pipeline, run.checkpoint.offsets))) : undefined;
       const limit = run.definition.settings.limits.numberOfEvents;
       let max = run.definition.settings.dataBundleSize;
       if (limit > 0) max = Math.min(max, limit - run.processed);

@@ -73,12 +73,13 @@ export interface SourceBatchFailures {
 }
 
 /**
- * Optional source capabilities. `bound()` gives the position the source stands
- * at when a batch run starts; the engine then passes it to `read` as `until`
- * and the run finishes once every source has reached its bound.
+ * Optional source capabilities. `bound(from)` gives the position the source stands
+ * at when a batch run starts (reading from `from`, its committed offset); the engine
+ * then passes it to `read` as `until` and the run finishes once every source has
+ * reached its bound.
  */
 export interface BoundedSourceReader extends SourceReader {
-  bound?(): Promise<SourceOffset | null>;
+  bound?(from?: SourceOffset): Promise<SourceOffset | null>;
   read(offset: SourceOffset | undefined, max: number, until?: SourceOffset | null): Promise<SourceBatch & SourceBatchFailures>;
 }
 

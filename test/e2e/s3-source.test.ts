@@ -273,6 +273,10 @@ describe('s3-source', () => {
     expect(theirs.status).toBe(400);
     expect(theirs.body.error.details).toEqual([{ path: 'offsets.src.key', message: `must start with solutions/${solution.id}/imports/` }]);
     expect((await reset({ key: `solutions/${solution.id}/imports/1.ndjson`, line: 0 })).status).toBe(200);
+    // `{}`, what a source that has read nothing commits, is the beginning: the next run reads the object again.
+    expect((await reset({})).status).toBe(200);
+    expect((await runToEnd(key, stream.id)).status).toBe('finished');
+    expect(await packetRecords(key, target.id)).toEqual([{ mine: 1 }, { mine: 1 }]);
     // A bucket of its own needs a connection: it is refused rather than silently read from the Sluice bucket.
     const refused = await call('POST', '/v1/streams', { key, body: { name: unique('s3-bucket'), definition: s3Definition({ bucket: 'some-bucket', prefix: 'imports/' }, target.id) } });
     expect(refused.status).toBe(400);

@@ -62,7 +62,7 @@ describe('the engine on an in-memory packet log', () => {
     const records = Array.from({ length: 95 }, (_, i) => ({ account: `a${i % 3}`, units: i % 4 }));
     const packets = [0, 1, 2, 3, 4].map((p) => ndjson(records.slice(p * 19, p * 19 + 19)));
     const pipeline = await pipelineOver(memoryPackets(packets));
-    const bounds = await boundsOf(pipeline);
+    const bounds = await boundsOf(pipeline, {});
     expect(bounds.in).toEqual({ packet: 5, entry: 0 });
 
     let offsets: Record<string, SourceOffset> = {};
@@ -86,7 +86,7 @@ describe('the engine on an in-memory packet log', () => {
   it('counts undecodable lines and filter errors as failed with a sample, and stops at the batch bound', async () => {
     const port = memoryPackets([`${JSON.stringify({ account: 'a', units: 2 })}\nnot json\n${JSON.stringify({ account: 'b', units: 'x' })}\n`]);
     const pipeline = await pipelineOver(port);
-    const bounds = await boundsOf(pipeline);
+    const bounds = await boundsOf(pipeline, {});
     port.push(ndjson([{ account: 'late', units: 5 }])); // appended after the batch run started
     const evaluation = await evaluateBundle(pipeline, { offsets: {}, bounds }, 100);
     expect(evaluation.stats.get('in')).toMatchObject({ in: 3, out: 2, failed: 1 });

@@ -11,10 +11,13 @@ let objects: Map<string, string>;
 beforeEach(() => {
   s3Mock.reset();
   objects = new Map();
-  s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string; StartAfter?: string; MaxKeys?: number }) => {
-    const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '') && (input.StartAfter === undefined || Buffer.compare(Buffer.from(k), Buffer.from(input.StartAfter)) > 0)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string; StartAfter?: string; ContinuationToken?: string; MaxKeys?: number }) => {
+    // The token is the last key of the page before (S3's are opaque).
+    const after = input.ContinuationToken ?? input.StartAfter;
+    const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '') && (after === undefined || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const page = keys.slice(0, input.MaxKeys ?? 1000);
-    return { Contents: page.map((Key) => ({ Key })), IsTruncated: keys.length > page.length, KeyCount: page.length };
+    const truncated = keys.length > page.length;
+    return { Contents: page.map((Key) => ({ Key })), IsTruncated: truncated, NextContinuationToken: truncated ? page.at(-1) : undefined, KeyCount: page.length };
   });
   s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
     const bytes = Buffer.from(objects.get(input.Key)!);
@@ -49,6 +52,16 @@ describe('s3-source listing', () => {
     expect(second.offset).toEqual({ key: 'in/e.ndjson', done: true });
     const third = await reader.read(second.offset, 10);
     expect(third).toMatchObject({ records: [], exhausted: true });
+  });
+
+  it('a batch run bounds itself by listing from where it starts, not from the start of the prefix', async () => {
+    for (let i = 0; i < 9; i++) objects.set(`in/${i}.ndjson`, `{"n":${i}}\n`);
+    expect(await source(3).bound!({ key: 'in/5.ndjson', done: true })).toEqual({ key: 'in/8.ndjson' });
+    // One LIST, of the keys after the start (6, 7, 8), not of all nine.
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.StartAfter)).toEqual(['in/5.ndjson']);
+    // Nothing after it: the bound is where it stands.
+    expect(await source(3).bound!({ key: 'in/8.ndjson', done: true })).toEqual({ key: 'in/8.ndjson' });
+    expect(await source(3).bound!()).toEqual({ key: 'in/8.ndjson' });
   });
 
   it('never reads a key outside its prefix, whatever the offset says', async () => {

@@ -73,13 +73,15 @@ export function createS3Source(config: S3SourceConfig): BoundedSourceReader {
   };
 
   return {
-    async bound() {
-      let last = '';
+    /** The last key there now, listed from where the run starts: a run does not list again what earlier runs read. */
+    async bound(from) {
+      const start = (from as S3SourceOffset | undefined)?.key;
+      let last = start ?? '';
       let token: string | undefined;
       do {
         const page = await inContext(
           `bucket ${config.bucket}`,
-          config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, ContinuationToken: token })),
+          config.client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, StartAfter: token ? undefined : start, ContinuationToken: token })),
         );
         for (const object of page.Contents ?? []) if (!object.Key!.endsWith('/')) last = object.Key!;
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
