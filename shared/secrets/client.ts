@@ -9,6 +9,7 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { conflict } from '../model/errors.ts';
 import { SECRETS_PREFIX } from './prefix.ts';
 
 /**
@@ -86,7 +87,8 @@ export async function getConnectionSecret(secretRef: string, secretVersion?: str
     if (!secretVersion) return undefined;
     const exists = await secretsClient.send(new DescribeSecretCommand({ SecretId: secretRef })).then(() => true, () => false);
     if (!exists) return undefined;
-    throw new Error(`the connection's password (version ${secretVersion} of secret ${secretRef}) is gone from Secrets Manager: set it again with a PUT of the connection that carries its password`);
+    // A SluiceError: a ping answers it as a 409, a run fails with it as a configuration error (engine/nodes/register.ts).
+    throw conflict(`the connection's password (version ${secretVersion} of secret ${secretRef}) is gone from Secrets Manager: set it again with a PUT of the connection that carries its password`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenant, recordingApi, unique } from '../support/api.ts';
 import { tableReader } from '../support/dynamo.ts';
 import { claimsOf, connectionItem, storedPassword } from '../support/connections.ts';
@@ -124,6 +124,15 @@ describe('connections /v1/connections', () => {
     expect((await call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ password: 'refused-one' }), headers: { 'if-match': '"1"' } })).status).toBe(412);
     expect(await storedPassword(solution.id, id)).toBe(dbs().postgresql.password);
     expect(await storedPassword(solution.id, id, 'AWSCURRENT')).toBe(dbs().postgresql.password);
+    expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
+
+    // The version the item points at gone from the secret (as if removed by hand): the ping says what to do.
+    const { client, tableName } = tableReader();
+    await client.send(new UpdateCommand({ TableName: tableName, Key: { PK: `CONN#${id}`, SK: 'CONNECTION' }, UpdateExpression: 'SET secretVersion = :gone', ExpressionAttributeValues: { ':gone': 'v-gone' } }));
+    const gone = await call('POST', `/v1/connections/${id}/ping`, { key });
+    expect(gone.status).toBe(409);
+    expect(gone.body.error.message).toMatch(/password \(version v-gone of secret .*\) is gone from Secrets Manager: set it again with a PUT of the connection that carries its password/);
+    expect((await call('PUT', `/v1/connections/${id}`, { key, body: pgBody({ name: 'writer-0' }) })).status).toBe(200);
     expect((await call('POST', `/v1/connections/${id}/ping`, { key })).body.ok).toBe(true);
   });
 
