@@ -7,7 +7,7 @@ import { ok } from '#shared/http/reply.ts';
  * nothing else in this function uses it, so a cold start does not pay for it.
  */
 export const handler = httpHandler(async (request) => {
-  const { testUnsavedConnection } = await import('#shared/services/connection-test.ts');
-  const result = await testUnsavedConnection(request);
+  const { testConnection, unsavedConnection } = await import('#shared/services/connection-test.ts');
+  const result = await testConnection(request.json(unsavedConnection()));
   return result.ok ? ok({ ping: 'ok', latencyMs: result.latencyMs }) : { status: 503, body: { ping: 'failed', error: result.error } };
 });

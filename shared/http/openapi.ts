@@ -5,6 +5,7 @@ import { streamInput } from '../services/streams.ts';
 import { groupInput } from '../services/groups.ts';
 import { connectionInput } from '../services/connections.ts';
 import { configInput } from '../services/dbconvert.ts';
+import { unsavedConnection } from '../services/connection-test.ts';
 import { PACKET_ROUTE_DOCS } from './openapi-packets.ts';
 
 /**
@@ -287,8 +288,7 @@ const dbcConfigFields = z
     dataBundleSize: z.number().int().optional(), reportingIntervals: z.object({ source: z.number().int(), target: z.number().int() }).optional(),
     limits: z.object({ numberOfEvents: z.number().int().optional(), elapsedTime: z.number().int().optional() }).optional(),
     createStructure: z.boolean().optional(), truncateTarget: z.boolean().optional(),
-  })
-  .meta({ id: 'DbconvertStreamConfigInput' });
+  });
 const dbcConfigSchema = dbcConfigFields.extend({ id: z.string(), created: z.number().int() }).meta({ id: 'DbconvertStreamConfig' });
 const dbcStartedSchema = z.object({ id: z.string(), configID: z.string(), status: z.string(), started: z.number().int() }).meta({ id: 'DbconvertStream' });
 const dbcSideStats = z.object({
@@ -477,7 +477,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/v1/health': { summary: 'DBConvert health, no key: {"ping":"ok"}', response: z.object({ ping: z.literal('ok') }) },
   'POST /api/v1/connections': { summary: 'DBConvert: create a connection (type in any casing)', body: connectionInput(), response: dbcConnectionSchema },
   'GET /api/v1/connections': { summary: 'DBConvert: every connection (array)', response: z.array(dbcConnectionSchema) },
-  'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: connectionInput(), response: dbcPingSchema },
+  'POST /api/v1/connections/test': { summary: 'DBConvert: ping an unsaved connection: {"ping":"ok"} or 503 {"ping":"failed", error}', body: unsavedConnection(), response: dbcPingSchema },
   'GET /api/v1/connections/{id}': { summary: 'DBConvert: get a connection', response: dbcConnectionSchema },
   'PUT /api/v1/connections/{id}': { summary: 'DBConvert: replace a connection (omit password to keep it); 409 for a type change while a configuration or stream uses it; a refused PUT changes nothing', body: connectionInput(), response: dbcConnectionSchema },
   'DELETE /api/v1/connections/{id}': { summary: 'DBConvert: delete a connection (409 while a configuration or stream uses it)' },

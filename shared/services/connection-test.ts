@@ -1,11 +1,8 @@
 import * as z from 'zod/mini';
-import type { ApiRequest } from '../http/handler.ts';
-import type { PingResult } from '../connections/drivers.ts';
 import { lazySchema } from '../model/validation.ts';
-import { connectionInput, testConnection } from './connections.ts';
+import { connectionInput } from './connections.ts';
 
-/** A connection without a name yet. */
-const unsavedConnection = /* @__PURE__ */ lazySchema(() => z.extend(connectionInput(), { name: z._default(connectionInput().shape.name, 'test') }));
+export { testConnection } from './connections.ts';
 
-/** Validates the body as an unsaved connection and pings it. */
-export const testUnsavedConnection = (request: ApiRequest): Promise<PingResult> => testConnection(request.json(unsavedConnection()));
+/** A connection without a name yet: what DBConvert's connection test takes. */
+export const unsavedConnection = /* @__PURE__ */ lazySchema(() => z.extend(connectionInput(), { name: z._default(connectionInput().shape.name, 'test') }));
