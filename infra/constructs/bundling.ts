@@ -113,7 +113,7 @@ export const usesRequire = (text: string) => NAMES_REQUIRE.test(text.slice(ESBUI
  * corrects their sizes in the metafile. A file whose code names `require`
  * keeps it.
  */
-export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()): Metafile {
+function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()): Metafile {
   const banner = ESBUILD.banner;
   for (const [file, output] of Object.entries(metafile.outputs)) {
     if (!file.endsWith('.mjs')) continue;
@@ -155,7 +155,7 @@ export function dropUnusedRequire(metafile: Metafile, workingDir = process.cwd()
  * for the entry, which waits for it (Node exits with code 13). Sluice's
  * modules import lazily inside functions only.
  */
-export function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()): Metafile {
+function mergeInitChunks(metafile: Metafile, workingDir = process.cwd()): Metafile {
   const [entry, ...reached] = loadedAtInit(metafile);
   if (reached.length === 0) return metafile;
   const path = (file: string) => resolve(workingDir, file);

@@ -29,10 +29,8 @@ interface StoredSecret {
   Versions: SecretVersion[];
 }
 
-/** State files of earlier runtimes: one value per secret, or versions without labels (the last one current). */
-type StateEntry =
-  | (Omit<StoredSecret, 'Versions'> & { Versions: (Omit<SecretVersion, 'Stages'> & { Stages?: string[] })[] })
-  | (Omit<StoredSecret, 'Versions'> & { VersionId: string; SecretString?: string });
+/** A state file of an earlier runtime held one value per secret. */
+type StateEntry = StoredSecret | (Omit<StoredSecret, 'Versions'> & { VersionId: string; SecretString?: string });
 
 const MAX_VERSIONS = 100;
 
@@ -44,10 +42,9 @@ export interface RunningSecretsManager {
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 function fromState(entry: StateEntry): StoredSecret {
-  const { Name, ARN, CreatedDate } = entry;
-  if (!('Versions' in entry)) return { Name, ARN, CreatedDate, Versions: [{ VersionId: entry.VersionId, SecretString: entry.SecretString, CreatedDate, Stages: ['AWSCURRENT'] }] };
-  const labelled = entry.Versions.some((v) => v.Stages);
-  return { Name, ARN, CreatedDate, Versions: entry.Versions.map((v, i, all) => ({ ...v, Stages: v.Stages ?? (!labelled && i === all.length - 1 ? ['AWSCURRENT'] : []) })) };
+  if ('Versions' in entry) return entry;
+  const { Name, ARN, CreatedDate, VersionId, SecretString } = entry;
+  return { Name, ARN, CreatedDate, Versions: [{ VersionId, SecretString, CreatedDate, Stages: ['AWSCURRENT'] }] };
 }
 
 export async function startSecretsManager(options: { port: number; stateFile?: string }): Promise<RunningSecretsManager> {
@@ -110,7 +107,7 @@ export async function startSecretsManager(options: { port: number; stateFile?: s
           CreatedDate: Date.now() / 1000,
           Versions: [],
         };
-        const added = addVersion(secret, { ...body, VersionStages: ['AWSCURRENT'] });
+        const added = addVersion(secret, { ClientRequestToken: body.ClientRequestToken, SecretString: body.SecretString });
         secrets.set(name, secret);
         persist();
         return reply({ ARN: secret.ARN, Name: secret.Name, VersionId: added.VersionId });

@@ -13,7 +13,7 @@ export interface BenchRow {
 
 export type BenchModule = (ctx: BenchContext) => Promise<{ name: string; rows: BenchRow[] }>;
 
-export interface BenchResponse {
+interface BenchResponse {
   status: number;
   headers: Headers;
   body: any;

@@ -26,8 +26,8 @@ import { build, type Metafile } from 'esbuild';
 import { routes } from '#functions/routes.ts';
 import { ownSchedules } from '#infra/schedules.ts';
 import { stateMachines } from '#infra/statemachines/index.ts';
-import type { BenchModule, BenchRow } from './client.ts';
-import { ENTRY_FILE, PROJECT_ROOT, esbuildBuildOptions, esbuildOptionsFor, finishBundle, loadedAtInit } from '#infra/constructs/bundling.ts';
+import type { BenchModule } from './client.ts';
+import { ENTRY_FILE, PROJECT_ROOT, bundleHandler, esbuildBuildOptions, finishBundle, loadedAtInit } from '#infra/constructs/bundling.ts';
 
 /** Runs per bundle; the median is reported. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -141,14 +141,10 @@ interface HandlerFigures {
   extras: [string, number][];
 }
 
-async function bundleAll(dir: string): Promise<{ modules: string[]; metafiles: Map<string, Metafile> }> {
+/** Bundles each deployed module exactly as CDK does (bundleHandler). */
+function bundleAll(dir: string): { modules: string[]; metafiles: Map<string, Metafile> } {
   const modules = deployedModules().filter((module) => !handlersFiltered || matches(module));
-  const metafiles = new Map<string, Metafile>();
-  for (const module of modules) {
-    const result = await build(esbuildOptionsFor(module, join(dir, module)));
-    metafiles.set(module, finishBundle(result.metafile!));
-  }
-  return { modules, metafiles };
+  return { modules, metafiles: new Map(modules.map((module) => [module, bundleHandler(module, join(dir, module))])) };
 }
 
 /** Bundles a snippet exactly as a handler is bundled (code splitting needs an entry file, not stdin). */
@@ -165,7 +161,7 @@ async function bundleSnippet(dir: string, name: string, contents: string): Promi
 }
 
 async function measureHandlers(dir: string): Promise<HandlerFigures[]> {
-  const { modules, metafiles } = await bundleAll(dir);
+  const { modules, metafiles } = bundleAll(dir);
   const figures: HandlerFigures[] = [];
   for (const module of modules) {
     const bundle = join(dir, module, ENTRY_FILE);
