@@ -6,7 +6,8 @@ import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
 import { queryAll } from '../store/query.ts';
-import { deployedConnectionsOf, getStreamRecord, streamsPartition, toStreamRecord, type StreamRecord } from '../store/streams.ts';
+import { batchGetItems } from '../store/batch.ts';
+import { deployedConnectionsOf, streamKey, streamsPartition, toStreamRecord, type StreamRecord } from '../store/streams.ts';
 import {
   getConnectionRecord,
   insertConnection,
@@ -223,8 +224,8 @@ function useOf(stream: StreamRecord, connectionId: string): 'definition' | 'depl
 export async function streamsUsingConnection(solutionId: string, connectionId: string, claimedBy: Iterable<string> = []): Promise<StreamRecord[]> {
   const claimed = new Set(claimedBy);
   const scanned = (await queryAll(streamsPartition(solutionId), undefined, 'GSI1')).map(toStreamRecord).filter((stream) => !claimed.has(stream.id));
-  // A claimer that is gone (deleted since) reads as undefined and is no user.
-  const claimers = (await Promise.all([...claimed].map((id) => getStreamRecord(id)))).filter((s) => s !== undefined);
+  // One consistent BatchGet; a claimer that is gone (deleted since) is not answered and is no user.
+  const claimers = (await batchGetItems([...claimed].map(streamKey))).map(toStreamRecord);
   return [...scanned, ...claimers].filter((stream) => stream.solutionId === solutionId && useOf(stream, connectionId));
 }
 

@@ -6,7 +6,8 @@ import { conflict, invalid, notFound, preconditionFailed, tooLarge, type ErrorDe
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
 import type { Page } from '../store/pagination.ts';
-import { dropDeletedStream, getGroupRecord, groupIdsOfStream, type GroupRecord } from '../store/groups.ts';
+import { dropDeletedStream, groupIdsOfStream, groupKey, toGroupRecord, type GroupRecord } from '../store/groups.ts';
+import { batchGetItems } from '../store/batch.ts';
 import { logger } from '../http/logger.ts';
 import { claimConnection, releaseConnection } from '../store/connections.ts';
 import { referencedItems } from '../store/references.ts';
@@ -266,9 +267,7 @@ export async function deleteStream(
     }
     if (stream.activeRun) throw conflict(`stream ${id} has an active run ${stream.activeRun.id}; stop it first`);
     // Its groups by membership items (PK=STM#{id}, SK=GROUP#{groupId}); a group that no longer lists it (or is gone) has nothing to change.
-    const groups = (await Promise.all((await groupIdsOfStream(id)).map((groupId) => getGroupRecord(groupId)))).filter(
-      (group): group is GroupRecord => group?.streams.includes(id) ?? false,
-    );
+    const groups = (await batchGetItems((await groupIdsOfStream(id)).map(groupKey))).map(toGroupRecord).filter((group) => group.streams.includes(id));
     const running = groups.find((group) => group.activeGroupRun);
     if (running) throw conflict(`stream ${id} belongs to stream group ${running.id}, which is running (${running.activeGroupRun!.id}); stop the group first`);
     if (groups.length > MAX_DELETE_GROUPS) {

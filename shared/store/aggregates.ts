@@ -1,4 +1,4 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from './batch.ts';
 import { ddb, tableName } from './client.ts';
 import { queryPage, type Item } from './query.ts';
 import type { Page } from './pagination.ts';
@@ -35,15 +35,7 @@ export interface AggregateItem {
  */
 export async function prepareAggregateWrites(solutionId: string, store: string, updates: AggregateUpdate[]): Promise<Record<string, unknown>[]> {
   if (updates.length === 0) return [];
-  const current = new Map<string, Item>();
-  for (let i = 0; i < updates.length; i += 100) {
-    let keys: Record<string, unknown>[] = updates.slice(i, i + 100).map((u) => aggregateKey(solutionId, store, u.key));
-    while (keys.length > 0) {
-      const result = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of result.Responses?.[tableName()] ?? []) current.set(item.SK, item);
-      keys = (result.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-    }
-  }
+  const current = new Map((await batchGetItems(updates.map((u) => aggregateKey(solutionId, store, u.key)))).map((item) => [item.SK as string, item]));
   const now = new Date().toISOString();
   return updates.map((update) => {
     const key = aggregateKey(solutionId, store, update.key);

@@ -1,5 +1,5 @@
 import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceExistsException, ResourceNotFoundException, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '#shared/model/principal.ts';
@@ -41,21 +41,26 @@ describe('streamsUsingConnection', () => {
     const [deployed, written] = ['stm_01ARZ3NDEKTSV4RRFFQ69G5FA1', 'stm_01ARZ3NDEKTSV4RRFFQ69G5FA4'];
     // GSI1 still shows both as they were before the deploy, and the definition write, that claimed the connection.
     ddbMock.on(QueryCommand).resolves({ Items: [streamItem(deployed), streamItem(written)] });
-    ddbMock.on(GetCommand, { Key: { PK: `STM#${deployed}`, SK: 'STREAM' } }).resolves({
-      Item: streamItem(deployed, { deployment: { phase: 'deployed', version: 'v1', deployedAt: '2026-01-01T00:00:00.000Z' }, deployedConnections: [CONN] }),
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        'sluice-test': [
+          streamItem(deployed, { deployment: { phase: 'deployed', version: 'v1', deployedAt: '2026-01-01T00:00:00.000Z' }, deployedConnections: [CONN] }),
+          streamItem(written, { definition: definition(CONN), revision: 2 }),
+        ],
+      },
     });
-    ddbMock.on(GetCommand, { Key: { PK: `STM#${written}`, SK: 'STREAM' } }).resolves({ Item: streamItem(written, { definition: definition(CONN), revision: 2 }) });
     const users = await streamsUsingConnection(SOLUTION, CONN, [deployed, written]);
     expect(users.map((stream) => stream.id)).toEqual([deployed, written]);
-    expect(ddbMock.commandCalls(GetCommand).map((call) => call.args[0].input.ConsistentRead)).toEqual([true, true]);
+    // One consistent read of both claimers.
+    expect(ddbMock.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems!['sluice-test'].ConsistentRead)).toEqual([true]);
   });
 
   it('counts the deployed version only while deployed, and still finds streams that never claimed (from the index)', async () => {
     const undeployed = 'stm_01ARZ3NDEKTSV4RRFFQ69G5FA2';
     const legacy = 'stm_01ARZ3NDEKTSV4RRFFQ69G5FA3';
     ddbMock.on(QueryCommand).resolves({ Items: [streamItem(legacy, { definition: definition(CONN) })] });
-    ddbMock.on(GetCommand).resolves({
-      Item: streamItem(undeployed, { deployment: { phase: 'undeployed', version: 'v1', deployedAt: '2026-01-01T00:00:00.000Z' }, deployedConnections: [CONN] }),
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: { 'sluice-test': [streamItem(undeployed, { deployment: { phase: 'undeployed', version: 'v1', deployedAt: '2026-01-01T00:00:00.000Z' }, deployedConnections: [CONN] })] },
     });
     const users = await streamsUsingConnection(SOLUTION, CONN, [undeployed]);
     expect(users.map((stream) => stream.id)).toEqual([legacy]);
