@@ -144,6 +144,8 @@ describe('stream delete', () => {
     ({ id, solutionId: 'sol_1', name: id, description: '', streams, schedule: null, revision, createdAt: 't', updatedAt: 't', activeGroupRun }) as GroupRecord;
   const memberships = (...groupIds: string[]) => ({ Items: groupIds.map((groupId) => ({ PK: 'STM#stm_1', SK: `GROUP#${groupId}`, groupId })) });
   const groupGet = (id: string) => ({ Key: { PK: `GRP#${id}`, SK: 'GROUP' } });
+  /** The delete reads its groups in one BatchGet. */
+  const groupsRead = (...groups: GroupRecord[]) => ({ Responses: { [process.env.TABLE_NAME!]: groups.map((g) => ({ PK: `GRP#${g.id}`, SK: 'GROUP', ...g })) } });
   const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
 
   beforeEach(() => {
@@ -176,7 +178,7 @@ describe('stream delete', () => {
 
   it('reads the group again and retries when a PUT changed it between the read and the transaction', async () => {
     ddbMock.on(QueryCommand).resolvesOnce(memberships('grp_a')).resolvesOnce(memberships('grp_a')).resolves({ Items: [] });
-    ddbMock.on(GetCommand, groupGet('grp_a')).resolvesOnce({ Item: group('grp_a', 3, ['stm_1', 'stm_2']) }).resolves({ Item: group('grp_a', 4, ['stm_2', 'stm_1']) });
+    ddbMock.on(BatchGetCommand).resolvesOnce(groupsRead(group('grp_a', 3, ['stm_1', 'stm_2']))).resolves(groupsRead(group('grp_a', 4, ['stm_2', 'stm_1'])));
     ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None')).resolves({});
     await deleteStream(principal, 'stm_1');
     const [first, second] = transactions();
@@ -191,7 +193,7 @@ describe('stream delete', () => {
 
   it('answers 409 naming the group when the retry finds it running, and writes nothing more', async () => {
     ddbMock.on(QueryCommand).resolves(memberships('grp_a'));
-    ddbMock.on(GetCommand, groupGet('grp_a')).resolvesOnce({ Item: group('grp_a', 3, ['stm_1']) }).resolves({ Item: group('grp_a', 3, ['stm_1'], { id: 'grun_1', status: 'preparing' }) });
+    ddbMock.on(BatchGetCommand).resolvesOnce(groupsRead(group('grp_a', 3, ['stm_1']))).resolves(groupsRead(group('grp_a', 3, ['stm_1'], { id: 'grun_1', status: 'preparing' })));
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None'));
     await expect(deleteStream(principal, 'stm_1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('stream group grp_a, which is running (grun_1)') });
     expect(transactions()).toHaveLength(1);
@@ -200,7 +202,7 @@ describe('stream delete', () => {
 
   it('gives up with 409 after a bounded number of races', async () => {
     ddbMock.on(QueryCommand).resolves(memberships('grp_a'));
-    ddbMock.on(GetCommand, groupGet('grp_a')).resolves({ Item: group('grp_a', 3, ['stm_1']) });
+    ddbMock.on(BatchGetCommand).resolves(groupsRead(group('grp_a', 3, ['stm_1'])));
     ddbMock.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None'));
     await expect(deleteStream(principal, 'stm_1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('try again') });
     expect(transactions()).toHaveLength(5);
@@ -209,7 +211,7 @@ describe('stream delete', () => {
   it('refuses a stream in more groups than one transaction can update, before writing anything', async () => {
     const ids = Array.from({ length: MAX_DELETE_GROUPS + 1 }, (_, i) => `grp_${i}`);
     ddbMock.on(QueryCommand).resolves(memberships(...ids));
-    for (const id of ids) ddbMock.on(GetCommand, groupGet(id)).resolves({ Item: group(id, 1, ['stm_1']) });
+    ddbMock.on(BatchGetCommand).resolves(groupsRead(...ids.map((id) => group(id, 1, ['stm_1']))));
     await expect(deleteStream(principal, 'stm_1')).rejects.toMatchObject({ status: 409, message: expect.stringContaining(`belongs to ${MAX_DELETE_GROUPS + 1} stream groups`) });
     expect(transactions()).toHaveLength(0);
     // 3 + 2 per group: the largest delete transaction stays within DynamoDB's 100 items.
