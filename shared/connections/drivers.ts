@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { ConnectionType } from '../model/definition.ts';
 import mysql from 'mysql2/promise';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
@@ -8,7 +9,7 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
  * driver that echoed it could not leak it into a response or a log line.
  */
 export interface ConnectionParams {
-  type: 'postgresql' | 'mysql' | 's3';
+  type: ConnectionType;
   host: string;
   port: number;
   database: string;

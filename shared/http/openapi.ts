@@ -6,6 +6,7 @@ import { groupInput } from '../services/groups.ts';
 import { connectionInput } from '../services/connections.ts';
 import { configInput } from '../services/dbconvert.ts';
 import { unsavedConnection } from '../services/connection-test.ts';
+import { CONNECTION_TYPES } from '../model/definition.ts';
 import { PACKET_ROUTE_DOCS } from './openapi-packets.ts';
 
 /**
@@ -271,7 +272,7 @@ interface RouteDoc {
 // --- connections, DBConvert face (issue 8) ---
 const connectionSchema = z
   .object({
-    id: z.string(), name: z.string(), type: z.enum(['postgresql', 'mysql', 's3']), host: z.string(), port: z.number().int(), database: z.string(),
+    id: z.string(), name: z.string(), type: z.enum(CONNECTION_TYPES), host: z.string(), port: z.number().int(), database: z.string(),
     username: z.string(), ssl: z.unknown(), options: z.record(z.string(), z.unknown()), hasPassword: z.boolean(), revision: z.number().int(),
     createdAt: z.string(), updatedAt: z.string(),
   })

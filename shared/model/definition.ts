@@ -328,12 +328,12 @@ export interface ConnectionReference {
 }
 
 /** Every connection a definition names, in node order (an id named by two nodes appears twice). */
-export function connectionReferences(definition: Definition | undefined, prefix = 'definition'): ConnectionReference[] {
+export function connectionReferences(definition: Definition | undefined): ConnectionReference[] {
   const references: ConnectionReference[] = [];
   (definition?.nodes ?? []).forEach((node, i) => {
     const id = node.config?.connectionId;
     if (isConnectionNode(node.type) && typeof id === 'string' && id) {
-      references.push({ connectionId: id, path: `${prefix}.nodes[${i}].config.connectionId`, node: i, nodeId: node.id, nodeType: node.type });
+      references.push({ connectionId: id, path: `definition.nodes[${i}].config.connectionId`, node: i, nodeId: node.id, nodeType: node.type });
     }
   });
   return references;

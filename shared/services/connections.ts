@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../model/validation.ts';
-import { connectionIdsOf } from '../model/definition.ts';
+import { CONNECTION_TYPES, connectionIdsOf } from '../model/definition.ts';
 import { conflict, invalid, notFound, preconditionFailed } from '../model/errors.ts';
 import { newId } from '../model/ids.ts';
 import { isAdmin, type Principal } from '../model/principal.ts';
@@ -34,7 +34,7 @@ const connectionType = () =>
       return type === 'postgres' ? 'postgresql' : type === 'mariadb' ? 'mysql' : type;
     }),
   ),
-  z.enum(['postgresql', 'mysql', 's3'], { message: 'type must be postgresql, mysql or s3' }),
+  z.enum(CONNECTION_TYPES, { message: `type must be ${CONNECTION_TYPES.slice(0, -1).join(', ')} or ${CONNECTION_TYPES.at(-1)}` }),
 );
 
 const ssl = () =>

@@ -43,7 +43,7 @@ const MAX_DEFINITION_BYTES = 300 * 1024;
  * transaction (at most 100 items, 3 of them the stream and its name claim):
  * 20 distinct connections is far more than a pipeline needs and far below that.
  */
-export const MAX_STREAM_CONNECTIONS = 20;
+const MAX_STREAM_CONNECTIONS = 20;
 
 /** The problem of a definition naming more connections than a stream may use, if it does. */
 export function tooManyConnections(definition: Definition): ErrorDetail | undefined {
@@ -82,7 +82,7 @@ export function connectionClaims(definition: Definition, solutionId: string, str
  * connection missing from the solution or of a type the node cannot use, so
  * that every one is named, not only the one the transaction refused first.
  */
-export async function connectionProblemsOf(solutionId: string, definition: Definition): Promise<ConnectionProblem[]> {
+async function connectionProblemsOf(solutionId: string, definition: Definition): Promise<ConnectionProblem[]> {
   const references = connectionReferences(definition);
   const found = await referencedItems(references.map((ref) => ({ kind: 'connection' as const, id: ref.connectionId })));
   return references.flatMap((ref) => connectionProblem(ref, solutionId, found.get(`connection:${ref.connectionId}`)) ?? []);

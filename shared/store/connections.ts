@@ -7,6 +7,7 @@ import { deploymentUnchanged, streamKey, type StreamRecord } from './streams.ts'
 import { queryPage, type Item } from './query.ts';
 import { conditionalUpdate, type Condition } from './update.ts';
 import type { Page } from './pagination.ts';
+import type { ConnectionType } from '../model/definition.ts';
 
 /**
  * A database or S3 connection: `PK=CONN#{id}, SK=CONNECTION`, listed per
@@ -26,7 +27,7 @@ export interface ConnectionRecord {
   id: string;
   solutionId: string;
   name: string;
-  type: 'postgresql' | 'mysql' | 's3';
+  type: ConnectionType;
   host: string;
   port: number;
   database: string;

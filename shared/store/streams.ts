@@ -70,7 +70,7 @@ export function streamItem(stream: StreamRecord): Item {
 
 export type NameTaken = { nameTaken: true };
 
-export type InsertOutcome = 'ok' | 'name-taken' | 'refused';
+type InsertOutcome = 'ok' | 'name-taken' | 'refused';
 
 /**
  * Creates the stream and claims its name in one transaction, with `extra`
