@@ -180,6 +180,18 @@ describe('batch runs', () => {
     expect((await api('GET', offsetsUrl, { key })).body.offsets.in).toEqual({ packet: 5, entry: 0 });
     // `{}`, as a source that has read nothing commits it, is the beginning.
     expect((await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets: { in: {} } } })).body.offsets).toEqual({ in: {} });
+
+    // Deployed, offsets are checked against the tag's definition (what the next run runs), not the autosave.
+    expect((await api('POST', `/v1/streams/${stream.id}/versions`, { key, body: { tag: 'v1' } })).status).toBe(201);
+    expect((await api('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'v1' } })).status).toBe(200);
+    const renamed = usageDefinition(store, { bundle: 100 });
+    renamed.nodes[0].id = 'in2';
+    renamed.edges[0].from = 'in2';
+    expect((await api('PATCH', `/v1/streams/${stream.id}`, { key, body: { definition: renamed } })).status).toBe(200);
+    expect((await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets: { in: { packet: 1 } } } })).status).toBe(200);
+    const autosaveOnly = await api('POST', `${offsetsUrl}/reset`, { key, body: { offsets: { in2: { packet: 1 } } } });
+    expect(autosaveOnly.status).toBe(400);
+    expect(autosaveOnly.body.error.details).toEqual([{ path: 'offsets.in2', message: 'not a source node of this stream' }]);
   }, 120_000);
 
   it('applies every bundle once when ProcessBundle fails after its writes and Step Functions retries it', async () => {
