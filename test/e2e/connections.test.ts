@@ -54,6 +54,15 @@ const s3Definition = (connectionId: string, sink?: string) => ({
   ],
   edges: [{ from: 'src', to: 'dst' }],
 });
+/** A tag as one frozen before today's checks could look: written straight to the table. */
+async function seedTag(streamId: string, tag: string, definition: unknown) {
+  await tableReader().client.send(
+    new PutCommand({
+      TableName: inject('runtimeEnv').TABLE_NAME,
+      Item: { PK: `STM#${streamId}`, SK: `TAG#${tag}`, type: 'tag', streamId, tag, revision: 1, description: '', streamDescription: '', definition, createdAt: new Date().toISOString() },
+    }),
+  );
+}
 const streamItem = async (id: string) =>
   (await tableReader().client.send(new GetCommand({ TableName: inject('runtimeEnv').TABLE_NAME, Key: { PK: `STM#${id}`, SK: 'STREAM' }, ConsistentRead: true }))).Item;
 
@@ -567,12 +576,7 @@ describe('connections /v1/connections', () => {
     // What such a tag looks like: the stream's definition with an s3 connection on its table-source.
     const definition = structuredClone(stream.definition);
     definition.nodes[0].config.connectionId = s3;
-    await tableReader().client.send(
-      new PutCommand({
-        TableName: inject('runtimeEnv').TABLE_NAME,
-        Item: { PK: `STM#${stream.id}`, SK: 'TAG#legacy', type: 'tag', streamId: stream.id, tag: 'legacy', revision: 1, description: '', streamDescription: '', definition, createdAt: new Date().toISOString() },
-      }),
-    );
+    await seedTag(stream.id, 'legacy', definition);
     const refused = await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'legacy' } });
     expect(refused.status, refused.text).toBe(400);
     const detail = mistyped(s3, 0, TABLE_ON_S3('table-source'));
@@ -580,6 +584,22 @@ describe('connections /v1/connections', () => {
     expect((await call('GET', `/v1/streams/${stream.id}`, { key })).body.deployment).toBeNull();
     expect(await connectionItem(s3)).not.toHaveProperty('claims');
     expect((await call('DELETE', `/v1/connections/${s3}`, { key })).status).toBe(204);
+  });
+
+  it('deploy refuses a version naming more than 20 connections (frozen before writes had the cap), before claiming any', async () => {
+    const { key } = await newTenant();
+    const pg = (await call('POST', '/v1/connections', { key, body: pgBody() })).body.id;
+    const stream = (await call('POST', '/v1/streams', { key, body: { name: unique('wide'), definition: copyDefinition(pg, pg) } })).body;
+    const ids = [pg, ...Array.from({ length: 20 }, (_, i) => `conn_01ARZ3NDEKTSV4RRFFQ69G5F${String(i).padStart(2, '0')}`)];
+    const definition = structuredClone(stream.definition);
+    definition.nodes = ids.map((connectionId, i) => ({ id: `src${i}`, type: 'table-source', config: { connectionId, tables: [{ name: 'users' }] } }));
+    definition.edges = [];
+    await seedTag(stream.id, 'wide', definition);
+    const refused = await call('POST', `/v1/streams/${stream.id}/deploy`, { key, body: { version: 'wide' } });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.body.error.details).toEqual([{ path: 'definition.nodes', message: 'the definition names 21 distinct connections; a stream may use at most 20' }]);
+    expect((await call('GET', `/v1/streams/${stream.id}`, { key })).body.deployment).toBeNull();
+    expect(await claimsOf(pg)).toEqual({ usedBy: [stream.id], claims: 1 });
   });
 
   it('deploys and deletes of the connection the deployed version names racing: never both succeed', async () => {
