@@ -3,7 +3,7 @@ import type { Definition } from '../model/definition.ts';
 import { streamPurgeTarget } from '../model/purge.ts';
 import { ddb, tableName } from './client.ts';
 import { recordOf } from './items.ts';
-import { conditionalUpdate, setExpression, type Condition } from './update.ts';
+import { conditionalUpdate, type Condition } from './update.ts';
 import { cancellationReasons, isConditionFailure } from './errors.ts';
 import { purgeTombstonePut } from './purge.ts';
 import { queryPage, type Item } from './query.ts';
@@ -136,16 +136,7 @@ export async function replaceStream(previous: StreamRecord, next: StreamRecord, 
     updatedAt: next.updatedAt,
   };
   if (next.faces !== undefined) editable.faces = next.faces;
-  const update = setExpression(editable);
-  const guardedUpdate = {
-    Update: {
-      TableName: tableName(),
-      Key: streamKey(next.id),
-      ...update,
-      ConditionExpression: 'attribute_exists(PK) AND revision = :revision',
-      ExpressionAttributeValues: { ':revision': previous.revision, ...update.ExpressionAttributeValues },
-    },
-  };
+  const guardedUpdate = { Update: fieldsUpdate(next.id, editable, { expression: 'revision = :revision', values: { ':revision': previous.revision } }) };
   // A rename moves the name claim: items 1 and 2.
   const nameWrites = renamed
     ? [
